@@ -1,0 +1,123 @@
+"""The campaign planner application: web pages, JSON API, database, CLI and scheduler.
+
+`create_app` is the only way to get an app; it reads settings once and binds the extensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import access
+from . import db as dbmod
+from .config import SUPPORTED_LOCALES, load_settings
+from .extensions import babel, csrf, db, migrate
+from .i18n import language_choices, select_locale, text_direction
+from .security import SessionInterface, set_security_headers
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TRANSLATIONS_DIR = PACKAGE_DIR.parent / "translations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides the environment (tests pass their own database and keys)."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    settings = load_settings(instance, {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"})
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.force_https_cookies,
+        SESSION_COOKIE_NAME="planner_session",
+        PERMANENT_SESSION_LIFETIME=settings.session_hours * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+    )
+    for key, value in settings.extra.items():
+        if key.isupper():
+            app.config[key] = value
+    if settings.behind_proxy:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    app.session_interface = SessionInterface()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=select_locale)
+    if settings.is_sqlite:
+        with app.app_context():
+            dbmod.configure_sqlite(db.engine, settings.sqlite_busy_timeout_ms)
+
+    _register_request_cycle(app)
+    csrf.init_app(app)  # after the gate: a signed-out POST goes to the login page, not a CSRF error
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    access.check_policies(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import admin, api, auth, campaigns_, home, reports, targeting, toolkits
+
+    for module in (auth, home, targeting, campaigns_, toolkits, reports, admin):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
+    from .views import errors
+
+    errors.register(app)
+
+
+def _register_request_cycle(app: Flask) -> None:
+    @app.before_request
+    def declare_write_intent() -> None:
+        dbmod.set_write_intent(request.method in dbmod.WRITE_METHODS)
+
+    app.before_request(access.gate)
+
+    @app.after_request
+    def finish_transaction(response: Any) -> Any:
+        """The one place a request's transaction ends: commit on success, roll back otherwise."""
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    app.after_request(set_security_headers)
+
+    @app.teardown_request
+    def reset_write_intent(_exc: BaseException | None) -> None:
+        dbmod.set_write_intent(False)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .views.filters import register_filters
+
+    register_filters(app)
+
+    @app.context_processor
+    def shell_context() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or app.config["SETTINGS"].default_locale)
+        return {
+            "current_user": g.get("user"),
+            "page_locale": locale,
+            "page_dir": text_direction(locale),
+            "languages": language_choices(),
+            "supported_locales": SUPPORTED_LOCALES,
+        }

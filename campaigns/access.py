@@ -1,0 +1,120 @@
+"""Login by default: one gate in front of every endpoint, and an explicit list of public ones.
+
+A decorator on each view is easy to forget on the next view someone adds; here a view that is
+not public and has no role policy makes `create_app` fail at start-up (`check_policies`), and
+the route-audit test walks `app.url_map` to prove the gate answers for every endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from .models import Role
+from .services import accounts
+from .services.audit import Actor
+
+# The only endpoints anyone may reach without signing in. Later: public survey forms and the
+# toolkits a coordinator chooses to publish.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset({"auth.login", "static", "home.health"})
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Section(Blueprint):
+    """A blueprint for one area of the site, with the roles that may use it."""
+
+    def __init__(self, name: str, import_name: str, *, roles: Iterable[Role], **kwargs: Any) -> None:
+        super().__init__(name, import_name, **kwargs)
+        self.roles: frozenset[Role] = frozenset(roles)
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    """Narrow or widen one view's roles against its section's default."""
+
+    def mark(view: F) -> F:
+        view.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def allowed_roles(app: Flask, endpoint: str) -> frozenset[Role] | None:
+    view = app.view_functions.get(endpoint)
+    explicit = getattr(view, "allowed_roles", None)
+    if explicit is not None:
+        return frozenset(explicit)
+    blueprint_name = endpoint.rsplit(".", 1)[0] if "." in endpoint else None
+    blueprint = app.blueprints.get(blueprint_name) if blueprint_name else None
+    return getattr(blueprint, "roles", None)
+
+
+def check_policies(app: Flask) -> None:
+    """Refuse to start with an endpoint that is neither public nor restricted to roles."""
+    missing = sorted(
+        ep for ep in app.view_functions if ep not in PUBLIC_ENDPOINTS and allowed_roles(app, ep) is None
+    )
+    if missing:
+        raise RuntimeError(f"endpoints with no access policy (add roles or make them public): {missing}")
+
+
+def is_api_request() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def _api_error(status: int, message: str) -> Any:
+    response = jsonify(error={"status": status, "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def load_user() -> None:
+    """Find who is asking: a bearer token for the API, the session cookie for pages."""
+    g.user = None
+    settings = current_app.config["SETTINGS"]
+    if is_api_request():
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            g.user = accounts.resolve_token(header.removeprefix("Bearer ").strip())
+        g.actor = Actor("api", g.user)
+        return
+    sid = session.get("sid")
+    if sid:
+        g.user = accounts.resolve_session(settings, sid)
+        if g.user is None:
+            session.pop("sid", None)
+    g.actor = Actor("web", g.user)
+
+
+def gate() -> Any:
+    """Before every request: public endpoints pass; others need a user with an allowed role."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: let the 404/405 handler answer
+        return None
+    if endpoint in PUBLIC_ENDPOINTS:
+        if endpoint != "static":
+            load_user()
+        return None
+    load_user()
+    if g.user is None:
+        if is_api_request():
+            return _api_error(401, "Authentication required: send 'Authorization: Bearer <token>'.")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    permitted = allowed_roles(current_app, endpoint) or frozenset()
+    if g.user.role not in permitted:
+        if is_api_request():
+            return _api_error(403, f"Your role ({g.user.role.value}) may not use this endpoint.")
+        abort(403)
+    return None
+
+
+def api_error_handler(exc: HTTPException) -> Any:
+    """JSON errors for the API instead of HTML pages."""
+    return _api_error(exc.code or 500, exc.description or exc.name)

@@ -1,0 +1,116 @@
+"""Settings for the planner, read once from the environment into a typed object.
+
+Why a dataclass and not module globals: tests build their own settings and pass them to
+`create_app`, and nothing reads the environment after start-up, so two apps in one process
+(a test and a CLI call, say) never see each other's configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "lt", "pl", "ro", "bg", "uk", "ar", "vi", "es")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment, with typed defaults."""
+
+    instance_path: Path
+    database_url: str = ""
+    secret_key: str = ""
+    suppression_k: int = 11
+    default_locale: str = "en"
+    sqlite_busy_timeout_ms: int = 5000
+    session_hours: int = 12
+    session_idle_minutes: int = 120
+    login_max_failures: int = 5
+    login_window_seconds: int = 60
+    behind_proxy: bool = False
+    force_https_cookies: bool = False
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV_NAMES: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "secret_key": "SECRET_KEY",
+    "suppression_k": "SUPPRESSION_K",
+    "default_locale": "DEFAULT_LOCALE",
+    "sqlite_busy_timeout_ms": "SQLITE_BUSY_TIMEOUT_MS",
+    "session_hours": "SESSION_HOURS",
+    "session_idle_minutes": "SESSION_IDLE_MINUTES",
+    "behind_proxy": "BEHIND_PROXY",
+    "force_https_cookies": "FORCE_HTTPS_COOKIES",
+}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    """Convert an environment string (or a test's value) to the field's type, naming the variable on error."""
+    target = {f.name: f.type for f in fields(Settings)}[name]
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if target == "int":
+            return int(raw)
+        if target == "bool":
+            return _bool(raw)
+    except ValueError as exc:
+        env = _ENV_NAMES.get(name, name.upper())
+        raise ValueError(f"{env} must be a whole number, got {raw!r}") from exc
+    return raw
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Generate the key once into the instance folder, so restarts keep sessions and no key lives in code."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Environment first, then `overrides` (keys are field names or their environment names)."""
+    values: dict[str, Any] = {}
+    for name, env in _ENV_NAMES.items():
+        if env in os.environ and os.environ[env] != "":
+            values[name] = _coerce(name, os.environ[env])
+    extra: dict[str, Any] = {}
+    env_to_field = {v: k for k, v in _ENV_NAMES.items()}
+    for key, value in (overrides or {}).items():
+        name = env_to_field.get(key, key.lower() if key.isupper() else key)
+        if name in {f.name for f in fields(Settings)} and name not in {"extra", "instance_path"}:
+            values[name] = _coerce(name, value)
+        else:
+            extra[key] = value
+    settings = Settings(instance_path=instance_path, extra=extra, **values)
+    if not settings.database_url:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings = replace(settings, database_url=f"sqlite:///{instance_path / 'planner.sqlite3'}")
+    if not settings.secret_key:
+        settings = replace(settings, secret_key=_secret_key(instance_path))
+    if settings.default_locale not in SUPPORTED_LOCALES:
+        raise ValueError(
+            f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {settings.default_locale!r}"
+        )
+    if settings.suppression_k < 2:
+        raise ValueError(f"SUPPRESSION_K must be 2 or more, got {settings.suppression_k}")
+    return settings

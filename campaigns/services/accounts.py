@@ -1,0 +1,239 @@
+"""Organisations, users, login sessions, the login throttle and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..config import SUPPORTED_LOCALES, Settings
+from ..db import side_write
+from ..extensions import db
+from ..models import ApiToken, LoginAttempt, Organisation, Role, User, UserSession, utcnow
+from . import audit
+from .audit import Actor
+
+MIN_PASSWORD_LENGTH = 12
+# A hash to check against when the account does not exist, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8), method="scrypt")
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out; the message says what to fix."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def get_or_create_organisation(actor: Actor, name: str, *, is_demo: bool = False) -> Organisation:
+    name = name.strip()
+    if not name:
+        raise AccountError("organisation name is empty")
+    org = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        org = Organisation(name=name, is_demo=is_demo)
+        db.session.add(org)
+        db.session.flush()
+        audit.record(actor, "organisation.create", "organisation", org.id, organisation_id=org.id)
+    return org
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(actor: Actor, email: str, password: str, role: Role | str, organisation: Organisation) -> User:
+    email = normalise_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccountError(f"{email!r} is not an e-mail address")
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}, got {role!r}") from exc
+    check_password_policy(password)
+    if db.session.scalar(select(User).where(User.email == email)) is not None:
+        raise AccountError(f"a user with e-mail {email} already exists")
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(password, method="scrypt"),
+        role=role,
+        organisation=organisation,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, organisation_id=organisation.id, role=role.value)
+    return user
+
+
+def set_password(actor: Actor, user: User, password: str) -> None:
+    check_password_policy(password)
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    # Changing the password ends every open session of the account.
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    audit.record(actor, "user.password_set", "user", user.id, organisation_id=user.organisation_id)
+
+
+def set_locale(actor: Actor, user: User, locale: str | None) -> None:
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise AccountError(f"language must be one of {', '.join(SUPPORTED_LOCALES)}")
+    user.locale = locale
+    audit.record(actor, "user.locale_set", "user", user.id, locale=locale)
+
+
+def set_active(actor: Actor, user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
+                 organisation_id=user.organisation_id)
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    session_token: str | None = None
+    throttled: bool = False
+
+
+def account_key(settings: Settings, email: str) -> str:
+    return hmac.new(settings.secret_key.encode(), normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def _lock_account_key(key: str) -> None:
+    """On PostgreSQL, serialise concurrent attempts on one account so the count cannot race.
+
+    SQLite needs nothing: the login POST runs under BEGIN IMMEDIATE, one writer at a time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16))))
+
+
+def authenticate(settings: Settings, email: str, password: str) -> LoginResult:
+    """Check a password under the per-account throttle and open a new server-side session.
+
+    A failed attempt is recorded and committed here, on purpose, although the request then
+    fails: otherwise the request wrapper would roll it back and the throttle would never count."""
+    key = account_key(settings, email)
+    _lock_account_key(key)
+    now = utcnow()
+    window_start = now - timedelta(seconds=settings.login_window_seconds)
+    failures = db.session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.account_key == key, LoginAttempt.attempted_at >= window_start
+        )
+    ) or 0
+    if failures >= settings.login_max_failures:
+        return LoginResult(user=None, throttled=True)
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if not ok or user is None or not user.active:
+        db.session.add(LoginAttempt(account_key=key, attempted_at=now))
+        if user is not None:
+            audit.record(Actor("web", None), "auth.login_failed", "user", user.id,
+                         organisation_id=user.organisation_id)
+        db.session.commit()
+        return LoginResult(user=None)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == key))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(
+        token_hash=sha256_hex(token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_hours),
+    ))
+    audit.record(Actor("web", user), "auth.login", "user", user.id)
+    return LoginResult(user=user, session_token=token)
+
+
+def resolve_session(settings: Settings, token: str) -> User | None:
+    """The user behind a session cookie, or None when expired, idle too long, or logged out."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == sha256_hex(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    if row.expires_at <= now or now - row.last_seen_at > idle_limit or not row.user.active:
+        return None
+    # Touch at most once a minute, outside a read-only request's own transaction.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        side_write(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    return row.user
+
+
+def end_session(token: str, user: User | None) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.token_hash == sha256_hex(token)))
+    if user is not None:
+        audit.record(Actor("web", user), "auth.logout", "user", user.id)
+
+
+def purge_expired(settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """Delete sessions past their lifetime and login attempts past the throttle window."""
+    now = now or utcnow()
+    sessions = cast(CursorResult[Any], db.session.execute(
+        delete(UserSession).where(
+            (UserSession.expires_at <= now)
+            | (UserSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
+        )
+    )).rowcount
+    attempts = cast(CursorResult[Any], db.session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.attempted_at < now - timedelta(seconds=settings.login_window_seconds)
+        )
+    )).rowcount
+    return {"sessions": sessions or 0, "login_attempts": attempts or 0}
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+TOKEN_PREFIX = "cpt_"  # noqa: S105 - a public marker that tells tokens apart, not a secret
+
+
+def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
+    """Return the row and the secret, which is shown once and stored only as a hash."""
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(user=user, name=name.strip() or "token", prefix=prefix, token_hash=sha256_hex(secret))
+    db.session.add(token)
+    db.session.flush()
+    audit.record(actor, "token.create", "api_token", token.id, organisation_id=user.organisation_id,
+                 prefix=prefix)
+    return token, secret
+
+
+def revoke_token(actor: Actor, prefix: str) -> ApiToken:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    if token is None:
+        raise AccountError(f"no token with prefix {prefix!r}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(actor, "token.revoke", "api_token", token.id,
+                     organisation_id=token.user.organisation_id, prefix=prefix)
+    return token
+
+
+def resolve_token(secret: str) -> User | None:
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == sha256_hex(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        side_write(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    return token.user

@@ -1,0 +1,45 @@
+"""Administration: the audit log and the organisation's accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+from sqlalchemy import func, select
+
+from ..access import Section
+from ..extensions import db
+from ..models import AuditEntry, Role, User
+
+bp = Section("admin", __name__, url_prefix="/admin", roles={Role.ADMIN})
+
+PAGE_SIZE = 50
+
+
+@bp.route("/audit")
+def audit_log() -> Any:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = request.args.get("action", "").strip()
+    query = select(AuditEntry).where(AuditEntry.organisation_id == g.user.organisation_id)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    entries = db.session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.organisation_id == g.user.organisation_id)
+        .distinct().order_by(AuditEntry.action)
+    ).all()
+    return render_template(
+        "admin/audit.html", entries=entries, page=page, total=total, page_size=PAGE_SIZE,
+        action=action, actions=actions,
+    )
+
+
+@bp.route("/users")
+def users() -> Any:
+    members = db.session.scalars(
+        select(User).where(User.organisation_id == g.user.organisation_id).order_by(User.role, User.email)
+    ).all()
+    return render_template("admin/users.html", members=members)

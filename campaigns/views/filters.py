@@ -1,0 +1,45 @@
+"""Template filters. `count` is the only way a template shows a count of incidents or people:
+it runs the suppression rule, so no page can print a small count by accident."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, format_decimal, format_percent
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+HIDDEN_MARK = "•"
+
+
+def hidden_cell(k: int) -> Markup:
+    title = _("Hidden: fewer than %(k)s, or hidden so a small count cannot be worked out.", k=k)
+    return Markup('<span class="hidden-count" title="{}">{}<span class="visually-hidden"> {}</span></span>').format(
+        title, HIDDEN_MARK, _("hidden")
+    )
+
+
+def register_filters(app: Flask) -> None:
+    @app.template_filter("count")
+    def count_filter(value: Any, hidden: bool = False) -> Markup:
+        """Show an already-suppressed count: `hidden` (or NaN/None) renders the hidden mark."""
+        k = app.config["SETTINGS"].suppression_k
+        if hidden or value is None or (isinstance(value, float) and math.isnan(value)):
+            return hidden_cell(k)
+        return escape(format_decimal(int(value)))
+
+    @app.template_filter("number")
+    def number_filter(value: Any, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        return format_decimal(round(float(value), digits), format="#,##0" + ("." + "0" * digits if digits else ""))
+
+    @app.template_filter("percent")
+    def percent_filter(value: Any) -> str:
+        return "–" if value is None else format_percent(value, format="#,##0.0%")
+
+    @app.template_filter("datetime")
+    def datetime_filter(value: Any) -> str:
+        return "–" if value is None else format_datetime(value, "medium")

@@ -1,0 +1,80 @@
+"""The home page (what each role can do next), the account page and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, g, jsonify, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, text
+
+from ..access import ALL_ROLES, Section, allowed_roles
+from ..extensions import db
+from ..i18n import language_choices
+from ..models import BoundarySet, IncidentSet, Role, UserSession
+from ..services import accounts
+from .forms import LanguageForm, LogoutForm
+
+bp = Section("home", __name__, roles=ALL_ROLES)
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.TRAINER: _l("Trainer"),
+    Role.REVIEWER: _l("Reviewer"),
+}
+
+
+def can_use(endpoint: str) -> bool:
+    user = g.get("user")
+    permitted = allowed_roles(current_app, endpoint)
+    return bool(user is not None and permitted and user.role in permitted)
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    return {"can_use": can_use, "logout_form": LogoutForm(), "role_labels": ROLE_LABELS}
+
+
+@bp.route("/")
+def index() -> Any:
+    org_id = g.user.organisation_id
+    boundary_sets = db.session.scalar(
+        select(func.count()).select_from(BoundarySet).where(BoundarySet.organisation_id == org_id)
+    )
+    synthetic_sets = db.session.scalar(
+        select(func.count()).select_from(IncidentSet).where(
+            IncidentSet.organisation_id == org_id, IncidentSet.synthetic.is_(True)
+        )
+    )
+    return render_template(
+        "pages/home.html",
+        boundary_sets=boundary_sets or 0,
+        synthetic_sets=synthetic_sets or 0,
+        organisation=g.user.organisation,
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account() -> Any:
+    form = LanguageForm()
+    form.set_choices(language_choices())
+    if form.validate_on_submit():
+        accounts.set_locale(g.actor, g.user, form.locale.data or None)
+        session.pop("lang", None)  # the saved preference now decides
+        flash(_("Your language preference is saved."), "success")
+        return redirect(url_for("home.account"))
+    if not form.is_submitted():
+        form.locale.data = g.user.locale or ""
+    open_sessions = db.session.scalar(
+        select(func.count()).select_from(UserSession).where(UserSession.user_id == g.user.id)
+    )
+    return render_template("pages/account.html", form=form, open_sessions=open_sessions or 0)
+
+
+@bp.route("/healthz")
+def health() -> Any:
+    """For a load balancer: the process answers and the database is reachable. Public, says nothing else."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

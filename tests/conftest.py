@@ -1,0 +1,182 @@
+"""Fixtures: an app on a fresh database, and signed-in clients per role.
+
+The database is SQLite (a new file per test) unless DATABASE_URL names a PostgreSQL server, in
+which case the run creates its own database there, empties it between tests and drops it at the
+end. CI runs the whole suite both ways.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from campaigns import TRANSLATIONS_DIR, create_app
+from campaigns.extensions import db
+from campaigns.models import Organisation, Role, User
+from campaigns.services import accounts
+from campaigns.services.audit import SYSTEM_CLI
+
+SERVER_URL = os.environ.get("DATABASE_URL", "")
+USE_POSTGRES = SERVER_URL.startswith("postgresql")
+PASSWORD = "correct horse battery staple"
+
+
+def compile_catalogs() -> None:
+    """Compile .po to .mo when stale, so `pytest` alone (without make) serves translated pages."""
+    for po in TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog)
+
+
+compile_catalogs()
+
+
+def new_postgres_database() -> str:
+    """Create an empty database on the configured server and return its URL."""
+    url = make_url(SERVER_URL)
+    name = f"planner_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(db_url: str) -> None:
+    url = make_url(db_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    if not USE_POSTGRES:
+        yield None
+        return
+    db_url = new_postgres_database()
+    yield db_url
+    drop_postgres_database(db_url)
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind under test, for tests that build the schema themselves."""
+    if USE_POSTGRES:
+        db_url = new_postgres_database()
+        yield db_url
+        drop_postgres_database(db_url)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+
+
+def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "testing": True,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(tmp_path: Path, postgres_url: str | None) -> Iterator[Flask]:
+    database_url = postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    application = make_app(tmp_path, database_url)
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        if USE_POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def create_member(app: Flask, role: Role | str, email: str | None = None, org_name: str = "Test Org") -> User:
+    with app.app_context():
+        org = accounts.get_or_create_organisation(SYSTEM_CLI, org_name)
+        user = accounts.create_user(SYSTEM_CLI, email or f"{Role(role).value}@test.example", PASSWORD, role, org)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} (status {page.status_code})"
+    return match.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[..., FlaskClient]:
+    """client_for("trainer") -> a client signed in as a new trainer of "Test Org"."""
+    made: dict[str, FlaskClient] = {}
+
+    def factory(role: str, org_name: str = "Test Org") -> FlaskClient:
+        key = f"{role}@{org_name}"
+        if key not in made:
+            email = f"{role}.{uuid.uuid4().hex[:6]}@test.example"
+            create_member(app, role, email=email, org_name=org_name)
+            c = app.test_client()
+            response = login(c, email)
+            assert response.status_code == 302, response.get_data(as_text=True)
+            made[key] = c
+        return made[key]
+
+    return factory
+
+
+@pytest.fixture
+def demo_app(app: Flask) -> Flask:
+    """The app with the demo organisation, users and data loaded."""
+    from campaigns.db import write_intent
+    from campaigns.services.demo import load_demo
+
+    with app.app_context(), write_intent():
+        load_demo(SYSTEM_CLI)
+        db.session.commit()
+    return app
+
+
+def organisation_id(app: Flask, name: str) -> int:
+    with app.app_context():
+        return int(db.session.scalar(db.select(Organisation.id).where(Organisation.name == name)))
