@@ -10,7 +10,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev system-packages translations lint bench clean
+.PHONY: run test install install-dev system-packages translations translations-update lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ run: install
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask demo load
 	@echo "Serving the planner on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	$(VENV)/bin/flask run --host 127.0.0.1 --port $(PORT)
+	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: system-packages install-dev
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
@@ -50,3 +50,9 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache
+
+# After changing user-facing strings: extract, then translate what `make translations-update` marks new.
+translations-update: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
+		--sort-output --project campaign-planner -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
