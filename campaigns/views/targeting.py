@@ -98,7 +98,8 @@ def boundary_set_csv(set_id: int) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     if synthetic:
-        writer.writerow([f"# {_('SYNTHETIC demo incidents: not real cases.')}"])
+        warning = _("SYNTHETIC demo incidents: not real cases.")
+        writer.writerow([f"# {warning}"])
     note = _("Counts from 1 to %(k)s and counts that would reveal them are shown as suppressed.", k=k - 1)
     writer.writerow([f"# {note}"])
     writer.writerow(["area_code", "area_name", "population", *[str(p) for p in periods], "total"])
