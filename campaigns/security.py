@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -45,7 +45,7 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(has_request_context() and request.is_secure)
 
 
-def is_safe_redirect(target: str | None, req: Request) -> bool:
+def is_safe_redirect(target: str | None) -> bool:
     """Only same-site relative paths may be used as the `next` page after login."""
     if not target:
         return False

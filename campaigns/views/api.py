@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ..access import ALL_ROLES, Section, roles
 from ..extensions import db
 from ..models import Area, BoundarySet, Role
-from .targeting import _count_table, _org_boundary_set
+from ..queries import incident_count_table, org_boundary_set
 
 bp = Section("api", __name__, roles=ALL_ROLES)
 
@@ -43,8 +43,8 @@ def boundary_sets() -> Any:
 def incident_counts(set_id: int) -> Any:
     from targeting.privacy import suppress_table
 
-    bset = _org_boundary_set(set_id)
-    areas, periods, table, synthetic = _count_table(bset)
+    bset = org_boundary_set(set_id)
+    areas, periods, table, synthetic = incident_count_table(bset)
     k = current_app.config["SETTINGS"].suppression_k
     shown = suppress_table(table, k).shown() if periods else None
     rows = []

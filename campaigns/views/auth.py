@@ -38,7 +38,7 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             target = request.args.get("next")
-            return redirect(target if target and is_safe_redirect(target, request) else url_for("home.index"))
+            return redirect(target if target and is_safe_redirect(target) else url_for("home.index"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form, error=error), status

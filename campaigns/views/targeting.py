@@ -7,8 +7,7 @@ import io
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from flask import Response, abort, current_app, g, render_template
+from flask import Response, current_app, g, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,19 +15,10 @@ from targeting.privacy import suppress_table
 
 from ..access import Section
 from ..extensions import db
-from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role
+from ..models import Area, BoundarySet, IncidentSet, Role
+from ..queries import incident_count_table, org_boundary_set
 
 bp = Section("targeting", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
-
-
-def _org_boundary_set(set_id: int) -> BoundarySet:
-    """Scoped to the signed-in user's organisation: another organisation's id answers 404."""
-    found = db.session.scalar(
-        select(BoundarySet).where(BoundarySet.id == set_id, BoundarySet.organisation_id == g.user.organisation_id)
-    )
-    if found is None:
-        abort(404)
-    return found
 
 
 def _summaries() -> list[dict[str, Any]]:
@@ -57,33 +47,10 @@ def index() -> Any:
     return render_template("pages/targeting.html", summaries=_summaries())
 
 
-def _count_table(bset: BoundarySet) -> tuple[list[Area], list[int], np.ndarray, bool]:
-    """Areas x periods incident counts for the boundary set (all its incident sets together)."""
-    areas = db.session.scalars(select(Area).where(Area.boundary_set_id == bset.id).order_by(Area.name)).all()
-    rows = db.session.execute(
-        select(IncidentRecord.area_id, IncidentRecord.period, func.count())
-        .join(IncidentSet, IncidentSet.id == IncidentRecord.incident_set_id)
-        .where(IncidentSet.boundary_set_id == bset.id)
-        .group_by(IncidentRecord.area_id, IncidentRecord.period)
-    ).all()
-    synthetic = bool(db.session.scalar(
-        select(func.count()).select_from(IncidentSet).where(
-            IncidentSet.boundary_set_id == bset.id, IncidentSet.synthetic.is_(True)
-        )
-    ))
-    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-    periods_arr = np.unique(arr[:, 1])
-    table = np.zeros((len(areas), periods_arr.size), dtype=np.int64)
-    area_pos = pd.Index([a.id for a in areas]).get_indexer(arr[:, 0])
-    table[area_pos, np.searchsorted(periods_arr, arr[:, 1])] = arr[:, 2]
-    periods = [int(p) for p in periods_arr]
-    return list(areas), periods, table, synthetic
-
-
 @bp.route("/sets/<int:set_id>")
 def boundary_set(set_id: int) -> Any:
-    bset = _org_boundary_set(set_id)
-    areas, periods, table, synthetic = _count_table(bset)
+    bset = org_boundary_set(set_id)
+    areas, periods, table, synthetic = incident_count_table(bset)
     suppressed = suppress_table(table, current_app.config["SETTINGS"].suppression_k) if periods else None
     return render_template(
         "pages/boundary_set.html", bset=bset, areas=areas, periods=periods, table=suppressed, synthetic=synthetic
@@ -92,8 +59,8 @@ def boundary_set(set_id: int) -> Any:
 
 @bp.route("/sets/<int:set_id>/counts.csv")
 def boundary_set_csv(set_id: int) -> Response:
-    bset = _org_boundary_set(set_id)
-    areas, periods, table, synthetic = _count_table(bset)
+    bset = org_boundary_set(set_id)
+    areas, periods, table, synthetic = incident_count_table(bset)
     k = current_app.config["SETTINGS"].suppression_k
     out = io.StringIO()
     writer = csv.writer(out)
