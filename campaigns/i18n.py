@@ -3,6 +3,8 @@ preference, then the browser's Accept-Language, then the configured default."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from babel import Locale
 from flask import current_app, g, request, session
 
@@ -24,11 +26,12 @@ def select_locale() -> str:
     return best or current_app.config["SETTINGS"].default_locale
 
 
-def language_choices() -> list[tuple[str, str]]:
+@cache
+def language_choices() -> tuple[tuple[str, str], ...]:
     """(code, the language's own name) for the switcher, so a reader finds their language
     whatever the current page's language is."""
     names = [(code, str(Locale.parse(code).get_display_name(code))) for code in SUPPORTED_LOCALES]
-    return [(code, name[:1].upper() + name[1:]) for code, name in names]
+    return tuple((code, name[:1].upper() + name[1:]) for code, name in names)
 
 
 def text_direction(code: str) -> str:

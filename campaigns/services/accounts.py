@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
@@ -21,8 +22,13 @@ from . import audit
 from .audit import Actor
 
 MIN_PASSWORD_LENGTH = 12
-# A hash to check against when the account does not exist, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8), method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when the account does not exist, so both paths take the same time.
+    Made on first use: scrypt is slow on purpose, and every CLI call and worker would pay for it."""
+    return generate_password_hash("not-a-real-password-" + secrets.token_hex(8), method="scrypt")
 
 
 class AccountError(ValueError):
@@ -140,7 +146,7 @@ def authenticate(settings: Settings, email: str, password: str) -> LoginResult:
     if failures >= settings.login_max_failures:
         return LoginResult(user=None, throttled=True)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
         db.session.add(LoginAttempt(account_key=key, attempted_at=now))
         if user is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SubmitField
@@ -29,7 +31,7 @@ class LanguageForm(FlaskForm):
     locale = SelectField(_l("Preferred language"), choices=[])
     submit = SubmitField(_l("Save"))
 
-    def set_choices(self, choices: list[tuple[str, str]]) -> None:
+    def set_choices(self, choices: Sequence[tuple[str, str]]) -> None:
         self.locale.choices = [("", _l("Use my browser's language"))] + [
             (code, name) for code, name in choices if code in SUPPORTED_LOCALES
         ]
