@@ -3,10 +3,15 @@ user's organisation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from flask import abort, g
+from flask import abort, current_app, g
 from sqlalchemy import func, select
+
+from targeting.privacy import suppress_table
 
 from .extensions import db
 from .models import Area, BoundarySet, IncidentRecord, IncidentSet
@@ -22,8 +27,23 @@ def org_boundary_set(set_id: int) -> BoundarySet:
     return found
 
 
-def incident_count_table(bset: BoundarySet) -> tuple[list[Area], list[int], np.ndarray, bool]:
-    """Areas x periods incident counts for the boundary set (all its incident sets together)."""
+@dataclass(frozen=True)
+class IncidentCounts:
+    """Incidents by area and period, as they may leave the database: already suppressed.
+
+    `shown` is (areas + 1) x (periods + 1): the counts, a column of area totals and a row of
+    period totals with the grand total in the corner; NaN where hidden. None without incidents."""
+
+    areas: list[Area]
+    periods: list[int]
+    shown: npt.NDArray[np.float64] | None
+    synthetic: bool
+    k: int
+
+
+def incident_counts(bset: BoundarySet) -> IncidentCounts:
+    """Every page, download and API answer that shows these counts gets them from here, so the
+    suppression rule is applied in one place and cannot be forgotten by a new caller."""
     areas = db.session.scalars(select(Area).where(Area.boundary_set_id == bset.id).order_by(Area.name)).all()
     rows = db.session.execute(
         select(IncidentRecord.area_id, IncidentRecord.period, func.count())
@@ -36,10 +56,13 @@ def incident_count_table(bset: BoundarySet) -> tuple[list[Area], list[int], np.n
             IncidentSet.boundary_set_id == bset.id, IncidentSet.synthetic.is_(True)
         )
     ))
+    k = current_app.config["SETTINGS"].suppression_k
     arr = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     periods_arr = np.unique(arr[:, 1])
-    table = np.zeros((len(areas), periods_arr.size), dtype=np.int64)
-    area_pos = pd.Index([a.id for a in areas]).get_indexer(arr[:, 0])
-    table[area_pos, np.searchsorted(periods_arr, arr[:, 1])] = arr[:, 2]
-    periods = [int(p) for p in periods_arr]
-    return list(areas), periods, table, synthetic
+    shown = None
+    if periods_arr.size:
+        table = np.zeros((len(areas), periods_arr.size), dtype=np.int64)
+        area_pos = pd.Index([a.id for a in areas]).get_indexer(arr[:, 0])
+        table[area_pos, np.searchsorted(periods_arr, arr[:, 1])] = arr[:, 2]
+        shown = suppress_table(table, k).shown()
+    return IncidentCounts(list(areas), [int(p) for p in periods_arr], shown, synthetic, k)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify
+import pandas as pd
+from flask import g, jsonify
 from sqlalchemy import func, select
 
+from .. import queries
 from ..access import ALL_ROLES, Section, roles
 from ..extensions import db
 from ..models import Area, BoundarySet, Role
-from ..queries import incident_count_table, org_boundary_set
 
 bp = Section("api", __name__, roles=ALL_ROLES)
 
@@ -41,20 +42,18 @@ def boundary_sets() -> Any:
 @bp.route("/boundary-sets/<int:set_id>/incident-counts")
 @roles(Role.ADMIN, Role.COORDINATOR)
 def incident_counts(set_id: int) -> Any:
-    from targeting.privacy import suppress_table
-
-    bset = org_boundary_set(set_id)
-    areas, periods, table, synthetic = incident_count_table(bset)
-    k = current_app.config["SETTINGS"].suppression_k
-    shown = suppress_table(table, k).shown() if periods else None
-    rows = []
-    for i, area in enumerate(areas):
-        counts = {} if shown is None else {
-            str(p): (None if shown[i, j] != shown[i, j] else int(shown[i, j])) for j, p in enumerate(periods)
-        }
-        rows.append({"code": area.code, "name": area.name, "population": area.population, "counts": counts})
+    bset = queries.org_boundary_set(set_id)
+    counts = queries.incident_counts(bset)
+    by_area: list[dict[str, int | None]] = [{} for _ in counts.areas]
+    if counts.shown is not None:
+        cells = pd.DataFrame(counts.shown[:-1, :-1], columns=[str(p) for p in counts.periods]).astype("Int64")
+        by_area = cells.astype(object).where(cells.notna(), None).to_dict(orient="records")
+    rows = [
+        {"code": area.code, "name": area.name, "population": area.population, "counts": area_counts}
+        for area, area_counts in zip(counts.areas, by_area, strict=True)
+    ]
     return jsonify(
-        boundary_set=bset.id, synthetic=synthetic, suppression_k=k,
-        note=f"null means suppressed: a count from 1 to {k - 1}, or one that would reveal such a count",
+        boundary_set=bset.id, synthetic=counts.synthetic, suppression_k=counts.k,
+        note=f"null means suppressed: a count from 1 to {counts.k - 1}, or one that would reveal such a count",
         areas=rows,
     )

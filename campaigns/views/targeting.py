@@ -7,16 +7,14 @@ import io
 from typing import Any
 
 import numpy as np
-from flask import Response, current_app, g, render_template
+from flask import Response, g, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-
-from targeting.privacy import suppress_table
 
 from ..access import Section
 from ..extensions import db
 from ..models import Area, BoundarySet, IncidentSet, Role
-from ..queries import incident_count_table, org_boundary_set
+from ..queries import incident_counts, org_boundary_set
 
 bp = Section("targeting", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
 
@@ -50,33 +48,26 @@ def index() -> Any:
 @bp.route("/sets/<int:set_id>")
 def boundary_set(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
-    areas, periods, table, synthetic = incident_count_table(bset)
-    suppressed = suppress_table(table, current_app.config["SETTINGS"].suppression_k) if periods else None
-    return render_template(
-        "pages/boundary_set.html", bset=bset, areas=areas, periods=periods, table=suppressed, synthetic=synthetic
-    )
+    return render_template("pages/boundary_set.html", bset=bset, counts=incident_counts(bset))
 
 
 @bp.route("/sets/<int:set_id>/counts.csv")
 def boundary_set_csv(set_id: int) -> Response:
     bset = org_boundary_set(set_id)
-    areas, periods, table, synthetic = incident_count_table(bset)
-    k = current_app.config["SETTINGS"].suppression_k
+    counts = incident_counts(bset)
     out = io.StringIO()
     writer = csv.writer(out)
-    if synthetic:
+    if counts.synthetic:
         warning = _("SYNTHETIC demo incidents: not real cases.")
         writer.writerow([f"# {warning}"])
-    note = _("Counts from 1 to %(k)s and counts that would reveal them are shown as suppressed.", k=k - 1)
+    note = _("Counts from 1 to %(k)s and counts that would reveal them are shown as suppressed.", k=counts.k - 1)
     writer.writerow([f"# {note}"])
-    writer.writerow(["area_code", "area_name", "population", *[str(p) for p in periods], "total"])
-    if periods:
-        s = suppress_table(table, k)
-        shown = s.shown()
-        for i, area in enumerate(areas):
-            cells = ["suppressed" if np.isnan(v) else str(int(v)) for v in shown[i]]
-            writer.writerow([area.code, area.name, area.population or "", *cells])
-        writer.writerow(["", "total", "", *["suppressed" if np.isnan(v) else str(int(v)) for v in shown[-1]]])
+    writer.writerow(["area_code", "area_name", "population", *[str(p) for p in counts.periods], "total"])
+    if counts.shown is not None:
+        cells = np.where(np.isnan(counts.shown), "suppressed", np.nan_to_num(counts.shown).astype(np.int64).astype(str))
+        for area, row in zip(counts.areas, cells[:-1], strict=True):
+            writer.writerow([area.code, area.name, area.population or "", *row])
+        writer.writerow(["", "total", "", *cells[-1]])
     filename = f"incident-counts-{bset.id}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
