@@ -70,9 +70,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, campaigns_, home, reports, targeting, toolkits
+    from .views import admin, api, auth, campaigns_, home, rankings, reports, targeting, toolkits, uploads
 
-    for module in (auth, home, targeting, campaigns_, toolkits, reports, admin):
+    for module in (auth, home, targeting, rankings, uploads, campaigns_, toolkits, reports, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one

@@ -16,11 +16,13 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -215,6 +217,8 @@ class IncidentRecord(Model):
     incident_set_id: Mapped[int] = mapped_column(ForeignKey("incident_sets.id", ondelete="CASCADE"))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
     period: Mapped[int] = mapped_column(Integer)
+    # One row per incident (count 1) from point uploads; one row per area and year from count uploads.
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -230,3 +234,51 @@ class JobRun(Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RankingRun(Model):
+    """One ranking of a boundary set: its inputs' hash, progress, and the (suppressed) result.
+
+    The hash covers the boundaries, the counts, the indicators and the options, so asking again
+    for the same ranking returns the stored one instead of computing it twice."""
+
+    __tablename__ = "ranking_runs"
+    __table_args__ = (UniqueConstraint("organisation_id", "input_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), index=True)
+    incident_set_id: Mapped[int | None] = mapped_column(ForeignKey("incident_sets.id", ondelete="CASCADE"))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    rows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    boundary_set: Mapped[BoundarySet] = relationship()
+
+
+class CampaignDraft(Model):
+    """Areas and groups chosen from a ranking, waiting to become a campaign (the campaigns module)."""
+
+    __tablename__ = "campaign_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"))
+    ranking_run_id: Mapped[int | None] = mapped_column(ForeignKey("ranking_runs.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    area_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    segments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    boundary_set: Mapped[BoundarySet] = relationship()

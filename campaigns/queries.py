@@ -46,7 +46,7 @@ def incident_counts(bset: BoundarySet) -> IncidentCounts:
     suppression rule is applied in one place and cannot be forgotten by a new caller."""
     areas = db.session.scalars(select(Area).where(Area.boundary_set_id == bset.id).order_by(Area.name)).all()
     rows = db.session.execute(
-        select(IncidentRecord.area_id, IncidentRecord.period, func.count())
+        select(IncidentRecord.area_id, IncidentRecord.period, func.sum(IncidentRecord.count))
         .join(IncidentSet, IncidentSet.id == IncidentRecord.incident_set_id)
         .where(IncidentSet.boundary_set_id == bset.id)
         .group_by(IncidentRecord.area_id, IncidentRecord.period)

@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy import insert, select
 
 from targeting.demo import DEMO_SETS, load_demo_areas, synthetic_incidents
+from targeting.segments import demo_population_by_group
 
 from ..extensions import db
 from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Organisation, Role, User
@@ -66,11 +67,26 @@ def _indicator_records(areas: pd.DataFrame, columns: list[str]) -> list[dict[str
     return areas[columns].round(6).astype(float).to_dict(orient="records")
 
 
+def _with_group_population(areas: geopandas.GeoDataFrame) -> geopandas.GeoDataFrame:
+    """Add SYNTHETIC population by nationality, age band and sex as pop_<nat>_<age>_<sex> indicators.
+
+    The segment ranking needs denominators the demo's census file does not have; the split is
+    generated from the real totals (see `targeting.segments.demo_population_by_group`)."""
+    groups = demo_population_by_group(areas)
+    wide = groups.pivot_table(
+        index="area_id", columns=["nationality", "age_band", "sex"], values="population", aggfunc="sum", fill_value=0
+    )
+    wide.columns = [f"pop_{n}_{a}_{s}" for n, a, s in wide.columns]
+    return areas.merge(wide.reset_index(), on="area_id", how="left")
+
+
 def _store_areas(
     org: Organisation, key: str, actor: Actor, report: DemoReport
 ) -> tuple[BoundarySet, geopandas.GeoDataFrame]:
     spec = DEMO_SETS[key]
     areas = load_demo_areas(key)
+    if areas["population"].notna().all():
+        areas = _with_group_population(areas)
     existing = db.session.scalar(
         select(BoundarySet).where(BoundarySet.organisation_id == org.id, BoundarySet.name == spec.title)
     )

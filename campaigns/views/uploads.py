@@ -1,0 +1,303 @@
+"""Uploads: boundaries, incidents and indicators, each previewed before anything is stored.
+
+Step one reads and checks the file and shows the first rows with every problem, named by row
+and column. Only a file without errors can be imported, and the import (step two) is one
+transaction: it lands whole or not at all. The file waits between the steps in the instance
+folder under a random name bound to the uploading user, and is deleted after the import.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas
+import numpy as np
+import pandas as pd
+import shapely
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import bindparam, insert, select, update
+
+from targeting.assign import points_to_areas
+from targeting.inputs import (
+    ValidationReport,
+    check_area_ids,
+    read_areas,
+    read_counts,
+    read_incidents,
+    read_indicators,
+)
+
+from ..access import Section
+from ..extensions import db
+from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role
+from ..queries import org_boundary_set
+from ..services import audit
+from ..services.demo import boundary_hash
+from ..services.ranking import load_areas
+
+bp = Section("uploads", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
+
+PREVIEW_ROWS: Final = 10
+ATTRIBUTE_COLUMNS: Final = ("exploitation_type", "recruitment", "age_band", "sex", "nationality", "language")
+_TOKEN_RE = re.compile(r"^[a-f0-9]{32}$")
+
+
+def _stash_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stash(filename: str, data: bytes) -> str:
+    token = secrets.token_hex(16)
+    suffix = "".join(Path(filename).suffixes[-2:])[:20]
+    (_stash_dir() / f"{g.user.id}-{token}{suffix}").write_bytes(data)
+    return token
+
+
+def _unstash(token: str) -> tuple[str, bytes, Path]:
+    if not _TOKEN_RE.match(token or ""):
+        abort(400)
+    matches = list(_stash_dir().glob(f"{g.user.id}-{token}*"))
+    if not matches:
+        abort(410)  # gone: already imported or never uploaded by this user
+    path = matches[0]
+    return path.name.split("-", 1)[1][32:] or ".csv", path.read_bytes(), path
+
+
+def _uploaded() -> tuple[str, bytes] | None:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return None
+    return file.filename, file.read()
+
+
+def _preview(frame: pd.DataFrame) -> dict[str, Any]:
+    table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).head(PREVIEW_ROWS)
+    return {
+        "columns": [str(c) for c in table.columns],
+        "rows": table.astype(object).where(table.notna(), "").values.tolist(),
+        "total": len(frame),
+    }
+
+
+def _render(kind: str, report: ValidationReport | None, preview: dict[str, Any] | None, token: str | None,
+            bset: BoundarySet | None = None, status: int = 200, **extra: Any) -> Any:
+    return render_template(
+        "targeting/upload.html", kind=kind, report=report, preview=preview, token=token, bset=bset,
+        form=request.form, **extra,
+    ), status
+
+
+# --- boundaries -----------------------------------------------------------------------------
+
+
+def _read_boundaries(name: str, data: bytes) -> tuple[geopandas.GeoDataFrame, ValidationReport]:
+    form = request.form
+    return read_areas(
+        (name, data), id_col=form.get("id_field", "").strip(), name_col=form.get("name_field", "").strip() or None,
+        population_col=form.get("population_field", "").strip() or None,
+    )
+
+
+@bp.route("/upload/boundaries", methods=["GET", "POST"])
+def boundaries() -> Any:
+    if request.method == "GET":
+        return _render("boundaries", None, None, None)
+    set_name = (request.form.get("set_name") or "").strip()[:200]
+    token = request.form.get("token")
+    if token:
+        name, data, path = _unstash(token)
+        areas, report = _read_boundaries(name, data)
+        if not report.ok:
+            return _render("boundaries", report, _preview(areas), None, status=422)
+        bset = _import_boundaries(areas, set_name, name)
+        path.unlink(missing_ok=True)
+        flash(gettext("Imported %(n)s areas into “%(name)s”.", n=len(areas), name=bset.name), "success")
+        return redirect(url_for("targeting.boundary_set", set_id=bset.id))
+    upload = _uploaded()
+    report = ValidationReport()
+    if upload is None:
+        return _render("boundaries", None, None, None, status=422, missing_file=True)
+    if not set_name:
+        return _render("boundaries", None, None, None, status=422, missing_name=True)
+    exists = db.session.scalar(select(BoundarySet.id).where(
+        BoundarySet.organisation_id == g.user.organisation_id, BoundarySet.name == set_name))
+    if exists:
+        return _render("boundaries", None, None, None, status=422, duplicate_name=True)
+    areas, report = _read_boundaries(*upload)
+    preview = _preview(areas) if len(areas.columns) else None
+    token = _stash(*upload) if report.ok else None
+    return _render("boundaries", report, preview, token, status=200 if report.ok else 422)
+
+
+def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: str) -> BoundarySet:
+    year_text = (request.form.get("population_year") or "").strip()
+    bset = BoundarySet(
+        organisation_id=g.user.organisation_id, name=set_name or Path(filename).stem,
+        source=(request.form.get("source") or "").strip()[:500] or gettext("Uploaded file %(name)s", name=filename),
+        population_year=int(year_text) if year_text.isdigit() else None,
+        content_hash=boundary_hash(areas),
+    )
+    db.session.add(bset)
+    db.session.flush()
+    skip = {"area_id", "name", "population", "geometry"}
+    numeric = [c for c in areas.columns if c not in skip and pd.api.types.is_numeric_dtype(areas[c])]
+    indicators = areas[numeric].astype(float).round(6).astype(object).where(areas[numeric].notna(), None)
+    population = pd.to_numeric(areas["population"], errors="coerce")
+    rows = pd.DataFrame({
+        "boundary_set_id": bset.id,
+        "code": areas["area_id"].astype(str),
+        "name": areas["name"].astype(str).str.slice(0, 200),
+        "population": population.round().astype("Int64").astype(object).where(population.notna(), None),
+        "indicators": indicators.to_dict(orient="records") if numeric else [{} for _ in range(len(areas))],
+        "geometry_wkb": shapely.to_wkb(areas.geometry.to_numpy(), output_dimension=2),
+    })
+    db.session.execute(insert(Area), rows.to_dict(orient="records"))
+    audit.record(g.actor, "boundary_set.create", "boundary_set", bset.id, areas=len(rows))
+    return bset
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+
+def _read_incident_file(name: str, data: bytes, areas: geopandas.GeoDataFrame) -> tuple[pd.DataFrame, ValidationReport, str]:
+    form = request.form
+    kind = form.get("incident_kind", "points")
+    if kind == "counts":
+        counts, report = read_counts((name, data))
+        if report.ok and len(counts):
+            report.extend(check_area_ids(counts, areas).issues)
+            bad_period = ~counts["period"].astype(str).str.fullmatch(r"\d{4}")
+            if bad_period.any():
+                report.add(_app_issue("period_not_year", gettext(
+                    "The planner stores yearly counts: %(n)s rows have a period that is not a year (for example %(ex)s).",
+                    n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0])), "period"))
+        return counts, report, kind
+    points, report = read_incidents(
+        (name, data), date_col=form.get("date_field", "date").strip() or "date",
+        lat_col=form.get("lat_field", "latitude").strip() or "latitude",
+        lon_col=form.get("lon_field", "longitude").strip() or "longitude", period="year",
+    )
+    if report.ok and len(points):
+        index = points_to_areas(points.geometry.values, areas.geometry.values)
+        points = points.assign(area_id=np.where(index >= 0, areas["area_id"].to_numpy()[np.maximum(index, 0)], None))
+        outside = int((index < 0).sum())
+        if outside:
+            report.add(_app_issue("outside_areas", gettext(
+                "%(n)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
+                n=outside), None, severity="warning", count=outside))
+    return points, report, kind
+
+
+def _app_issue(code: str, message: str, column: str | None, *, severity: str = "error", count: int = 0) -> Any:
+    from targeting.inputs import Issue
+
+    return Issue(severity=severity, code=code, message=message, column=column, count=count)  # type: ignore[arg-type]
+
+
+@bp.route("/sets/<int:set_id>/upload/incidents", methods=["GET", "POST"])
+def incidents(set_id: int) -> Any:
+    bset = org_boundary_set(set_id)
+    if request.method == "GET":
+        return _render("incidents", None, None, None, bset)
+    token = request.form.get("token")
+    areas = load_areas(bset)
+    if token:
+        name, data, path = _unstash(token)
+        frame, report, kind = _read_incident_file(name, data, areas)
+        if not report.ok:
+            return _render("incidents", report, _preview(frame), None, bset, status=422)
+        inc = _import_incidents(bset, frame, kind, name)
+        path.unlink(missing_ok=True)
+        flash(gettext("Imported incident data “%(name)s”.", name=inc.name), "success")
+        return redirect(url_for("rankings.rank_form", set_id=bset.id))
+    upload = _uploaded()
+    if upload is None:
+        return _render("incidents", None, None, None, bset, status=422, missing_file=True)
+    frame, report, _kind = _read_incident_file(*upload, areas)
+    token = _stash(*upload) if report.ok else None
+    return _render("incidents", report, _preview(frame), token, bset, status=200 if report.ok else 422)
+
+
+def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filename: str) -> IncidentSet:
+    set_name = (request.form.get("set_name") or "").strip()[:200] or gettext("Incidents from %(name)s", name=filename)
+    inc = IncidentSet(
+        organisation_id=g.user.organisation_id, boundary_set_id=bset.id, name=set_name, synthetic=False,
+        source=gettext("Uploaded file %(name)s", name=filename)[:500],
+    )
+    db.session.add(inc)
+    db.session.flush()
+    ids = dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == bset.id)).all())
+    if kind == "counts":
+        table = frame.assign(area=frame["area_id"].astype(str).map(ids)).dropna(subset=["area"])
+        table = table.groupby(["area", "period"], as_index=False)["count"].sum()
+        table = table[table["count"] > 0]
+        rows = pd.DataFrame({"incident_set_id": inc.id, "area_id": table["area"].astype(int),
+                             "period": table["period"].astype(int), "count": table["count"].astype(int),
+                             "attributes": [{} for _ in range(len(table))]})
+    else:
+        table = pd.DataFrame(frame.drop(columns=["geometry"])).dropna(subset=["area_id"])
+        attrs = [c for c in ATTRIBUTE_COLUMNS if c in table.columns]
+        rows = pd.DataFrame({"incident_set_id": inc.id, "area_id": table["area_id"].astype(str).map(ids).astype(int),
+                             "period": table["period"].astype(str).str.slice(0, 4).astype(int), "count": 1,
+                             "attributes": table[attrs].astype(object).where(table[attrs].notna(), None)
+                             .to_dict(orient="records") if attrs else [{} for _ in range(len(table))]})
+    if len(rows):
+        db.session.execute(insert(IncidentRecord), rows.to_dict(orient="records"))
+    audit.record(g.actor, "incident_set.create", "incident_set", inc.id, records=len(rows), kind=kind)
+    return inc
+
+
+# --- indicators -----------------------------------------------------------------------------
+
+
+@bp.route("/sets/<int:set_id>/upload/indicators", methods=["GET", "POST"])
+def indicators(set_id: int) -> Any:
+    bset = org_boundary_set(set_id)
+    if request.method == "GET":
+        return _render("indicators", None, None, None, bset)
+    token = request.form.get("token")
+    areas = load_areas(bset)
+    if token:
+        name, data, path = _unstash(token)
+        table, report = read_indicators((name, data))
+        if not report.ok:
+            return _render("indicators", report, _preview(table), None, bset, status=422)
+        changed = _import_indicators(bset, table)
+        path.unlink(missing_ok=True)
+        flash(gettext("Indicators added to %(n)s areas.", n=changed), "success")
+        return redirect(url_for("rankings.rank_form", set_id=bset.id))
+    upload = _uploaded()
+    if upload is None:
+        return _render("indicators", None, None, None, bset, status=422, missing_file=True)
+    table, report = read_indicators(upload)
+    if report.ok and len(table):
+        report.extend(check_area_ids(table, areas).issues)
+    token = _stash(*upload) if report.ok else None
+    return _render("indicators", report, _preview(table), token, bset, status=200 if report.ok else 422)
+
+
+def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
+    current = dict(db.session.execute(
+        select(Area.code, Area.indicators).where(Area.boundary_set_id == bset.id)).all())
+    ids = dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == bset.id)).all())
+    columns = [c for c in table.columns if c != "area_id"]
+    values = table.set_index(table["area_id"].astype(str))[columns]
+    values = values.astype(float).round(6).astype(object).where(values.notna(), None)
+    updates = [
+        {"row_id": ids[code], "new": {**(current.get(code) or {}), **record}}
+        for code, record in values.to_dict(orient="index").items() if code in ids
+    ]
+    if updates:
+        table_ = Area.__table__
+        db.session.connection().execute(
+            update(table_).where(table_.c.id == bindparam("row_id")).values(indicators=bindparam("new")), updates
+        )
+    audit.record(g.actor, "indicators.import", "boundary_set", bset.id, areas=len(updates), columns=len(columns))
+    return len(updates)
+
