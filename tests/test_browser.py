@@ -93,3 +93,60 @@ def test_arabic_page_is_right_to_left_and_keyboard_reachable(live_server: str, b
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.screenshot(path=str(ARTIFACTS / "login-ar.png"))
     page.close()
+
+
+def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
+    live_server: str, browser: object, tmp_path: Path
+) -> None:
+    """Upload incident counts for the demo counties, rank them, open an area on the map, export."""
+    from targeting.demo import load_demo_areas, synthetic_incidents
+
+    incidents = synthetic_incidents(load_demo_areas("georgia"), seed=3)
+    counts = incidents.groupby(["area_id", "period"]).size().rename("count").reset_index()
+    counts_file = tmp_path / "counts.csv"
+    counts.to_csv(counts_file, index=False)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    email, password = DEMO_USERS[Role.COORDINATOR]
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{live_server}/targeting/")
+    page.get_by_role("link", name="Georgia", exact=False).first.click()
+    page.get_by_role("link", name="Upload incidents").click()
+    page.get_by_label("Counts per area and year").check()
+    page.get_by_label("Name of this incident data").fill("Browser test counts")
+    page.set_input_files("#file", str(counts_file))
+    page.get_by_role("button", name="Check the file").click()
+    assert page.locator("#upload-preview").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "targeting-upload-preview.png"), full_page=True)
+    page.get_by_role("button", name="Import").click()
+
+    page.get_by_label("Year to rank").select_option("2024")
+    page.get_by_role("button", name="Rank areas").click()
+    page.wait_for_selector("path.leaflet-interactive")
+    assert page.locator("path.leaflet-interactive").count() == 159
+    first_row = page.locator("#ranking-table tbody tr").first
+    area_name = first_row.locator("th a").inner_text()
+    first_row.locator("th a").click()  # the table's link opens the area on the map
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert area_name in popup.inner_text()
+    assert "times the overall average" in popup.inner_text()
+    legend = page.locator(".area-map-legend")
+    assert "Hot spot, 99 % confidence" in legend.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "targeting-map.png"))
+
+    with page.expect_download() as download_info:
+        page.locator("#export-csv").click()
+    download = download_info.value
+    target = tmp_path / "ranking.csv"
+    download.save_as(target)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("area_id,name,rank") and area_name in text
+    assert not console_errors, console_errors
+    page.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas
 import pandas as pd
 import pytest
+from conftest import csrf_token, login
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,8 +21,6 @@ from campaigns.extensions import db
 from campaigns.models import Area, BoundarySet, CampaignDraft, IncidentRecord, IncidentSet, RankingRun, Role
 from campaigns.services.demo import DEMO_USERS
 from targeting.demo import load_demo_areas, synthetic_incidents
-
-from conftest import csrf_token, login
 
 PAGE_TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -217,7 +216,8 @@ def test_upload_boundaries_incidents_and_rank(demo_app: Flask, tmp_path: Path) -
     _confirm(client, path, page, incident_kind="counts")
     with demo_app.app_context():
         inc = db.session.scalars(select(IncidentSet).where(IncidentSet.boundary_set_id == set_id)).one()
-        total = db.session.scalar(select(func.sum(IncidentRecord.count)).where(IncidentRecord.incident_set_id == inc.id))
+        query = select(func.sum(IncidentRecord.count)).where(IncidentRecord.incident_set_id == inc.id)
+        total = db.session.scalar(query)
         assert total == len(incidents)
     run_url = _rank(client, set_id)
     assert "Habersham" in client.get(run_url).get_data(as_text=True)

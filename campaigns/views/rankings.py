@@ -96,7 +96,9 @@ def explanation(reasons: str | None, period: str) -> str:
             parts.append(gettext("falling since %(period)s", period=value) if value else gettext("falling"))
         elif key == "count":
             n = int(value)
-            parts.append(ngettext("%(num)d incident in %(period)s", "%(num)d incidents in %(period)s", n, period=period))
+            parts.append(
+                ngettext("%(num)d incident in %(period)s", "%(num)d incidents in %(period)s", n, period=period)
+            )
         elif key == "few_incidents":
             parts.append(gettext("few incidents"))
         elif key == "indicator_high":
@@ -252,7 +254,7 @@ def run_export(run_id: int, fmt: str) -> Response:
         abort(404)
     ranking, frame = _done(run_id)
     areas = service.load_areas(ranking.boundary_set)[["area_id", "geometry"]] if fmt != "csv" else None
-    data = ranking_bytes(frame, fmt, areas=areas)  # type: ignore[arg-type]
+    data = ranking_bytes(frame, fmt, areas=areas)
     audit.record(g.actor, "ranking.export", "ranking_run", ranking.id, format=fmt, rows=len(frame))
     name = f"ranking-{ranking.id}-{(ranking.meta or {}).get('period', '')}.{fmt}"
     return Response(data, mimetype=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -279,7 +281,8 @@ def run_segments_csv(run_id: int) -> Response:
     writer.writerow(["rank", "segment", "count", "population", "relative_risk", "rr_low", "rr_high",
                      "audience_low", "audience_high", "languages", "suppressed"])
     for seg in ranking.segments or []:
-        writer.writerow([seg.get("rank"), seg.get("segment"), "suppressed" if seg.get("suppressed") else seg.get("count"),
+        count = "suppressed" if seg.get("suppressed") else seg.get("count")
+        writer.writerow([seg.get("rank"), seg.get("segment"), count,
                          seg.get("population"), seg.get("relative_risk"), seg.get("rr_low"), seg.get("rr_high"),
                          seg.get("audience_low"), seg.get("audience_high"), " ".join(seg.get("languages") or []),
                          seg.get("suppressed")])

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from targeting.assign import points_to_areas
 from targeting.inputs import (
@@ -78,6 +78,10 @@ def _uploaded() -> tuple[str, bytes] | None:
 
 def _preview(frame: pd.DataFrame) -> dict[str, Any]:
     table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).head(PREVIEW_ROWS)
+    if "count" in table.columns:  # even the uploader's own small counts are not echoed back
+        k = current_app.config["SETTINGS"].suppression_k
+        values = pd.to_numeric(table["count"], errors="coerce")
+        table["count"] = table["count"].astype(object).where(~((values >= 1) & (values < k)), "•")
     return {
         "columns": [str(c) for c in table.columns],
         "rows": table.astype(object).where(table.notna(), "").values.tolist(),
@@ -165,7 +169,9 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
 # --- incidents ------------------------------------------------------------------------------
 
 
-def _read_incident_file(name: str, data: bytes, areas: geopandas.GeoDataFrame) -> tuple[pd.DataFrame, ValidationReport, str]:
+def _read_incident_file(
+    name: str, data: bytes, areas: geopandas.GeoDataFrame
+) -> tuple[pd.DataFrame, ValidationReport, str]:
     form = request.form
     kind = form.get("incident_kind", "points")
     if kind == "counts":
@@ -174,9 +180,11 @@ def _read_incident_file(name: str, data: bytes, areas: geopandas.GeoDataFrame) -
             report.extend(check_area_ids(counts, areas).issues)
             bad_period = ~counts["period"].astype(str).str.fullmatch(r"\d{4}")
             if bad_period.any():
-                report.add(_app_issue("period_not_year", gettext(
-                    "The planner stores yearly counts: %(n)s rows have a period that is not a year (for example %(ex)s).",
-                    n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0])), "period"))
+                message = gettext(
+                    "The planner stores yearly counts: %(n)s rows have a period that is not a year "
+                    "(for example %(ex)s).",
+                    n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0]))
+                report.add(_app_issue("period_not_year", message, "period"))
         return counts, report, kind
     points, report = read_incidents(
         (name, data), date_col=form.get("date_field", "date").strip() or "date",
@@ -283,7 +291,7 @@ def indicators(set_id: int) -> Any:
 
 
 def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
-    current = dict(db.session.execute(
+    current: dict[str, dict[str, Any]] = dict(db.session.execute(
         select(Area.code, Area.indicators).where(Area.boundary_set_id == bset.id)).all())
     ids = dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == bset.id)).all())
     columns = [c for c in table.columns if c != "area_id"]
@@ -295,6 +303,7 @@ def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
     ]
     if updates:
         table_ = Area.__table__
+        assert isinstance(table_, Table)
         db.session.connection().execute(
             update(table_).where(table_.c.id == bindparam("row_id")).values(indicators=bindparam("new")), updates
         )
