@@ -5,5 +5,18 @@ dataclasses) so they run the same in the application, a notebook or a script.
 """
 
 from .privacy import DEFAULT_K, find_identifier_columns, suppress_series, suppress_table
+from .ranking import DEFAULT_WEIGHTS, RankingInputError, explain, rank_areas
+from .segments import rank_exploitation_types, rank_segments
 
-__all__ = ["DEFAULT_K", "find_identifier_columns", "suppress_series", "suppress_table"]
+__all__ = [
+    "DEFAULT_K",
+    "DEFAULT_WEIGHTS",
+    "RankingInputError",
+    "explain",
+    "find_identifier_columns",
+    "rank_areas",
+    "rank_exploitation_types",
+    "rank_segments",
+    "suppress_series",
+    "suppress_table",
+]

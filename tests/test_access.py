@@ -12,7 +12,7 @@ from campaigns.access import PUBLIC_ENDPOINTS, allowed_roles, check_policies
 from campaigns.models import Role
 
 EXPECTED_PUBLIC = {"auth.login", "static", "home.health"}
-SAMPLE_ARGS = {"set_id": 999_999, "filename": "css/app.css"}
+SAMPLE_ARGS = {"set_id": 999_999, "run_id": 999_999, "fmt": "csv", "filename": "css/app.css"}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:
