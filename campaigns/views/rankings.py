@@ -65,13 +65,13 @@ PATTERN_LABELS: Final = {
     "historical cold spot": _l("historical cold spot"),
 }
 BIN_LABELS: Final = {
-    3: _l("Hot spot, 99 % confidence"),
-    2: _l("Hot spot, 95 % confidence"),
-    1: _l("Hot spot, 90 % confidence"),
+    3: _l("Hot spot, %(level)s %% confidence", level=99),
+    2: _l("Hot spot, %(level)s %% confidence", level=95),
+    1: _l("Hot spot, %(level)s %% confidence", level=90),
     0: _l("Not significant"),
-    -1: _l("Cold spot, 90 % confidence"),
-    -2: _l("Cold spot, 95 % confidence"),
-    -3: _l("Cold spot, 99 % confidence"),
+    -1: _l("Cold spot, %(level)s %% confidence", level=90),
+    -2: _l("Cold spot, %(level)s %% confidence", level=95),
+    -3: _l("Cold spot, %(level)s %% confidence", level=99),
 }
 
 
