@@ -450,8 +450,13 @@ def rank_areas(
         }
     )
     frame.loc[~np.isfinite(gi_z), "gi_bin"] = pd.NA
-    shown = suppress_series(pd.Series(count_now.astype(np.int64)), k, with_total=True)
-    frame["suppressed"] = shown.isna().to_numpy()
+    # Suppress in area-id order: complementary suppression breaks ties by position, and which
+    # area is hidden must not depend on the order of the rows.
+    by_id = np.argsort(ids.to_numpy(dtype=str), kind="stable")
+    shown = suppress_series(pd.Series(count_now[by_id].astype(np.int64)), k, with_total=True)
+    hidden = np.empty(n, dtype=bool)
+    hidden[by_id] = shown.isna().to_numpy()
+    frame["suppressed"] = hidden
     for f, values in factors.items():
         frame[f"factor_{f}"] = values
     frame["explanation"], frame["reasons"] = _reasons(frame, factors, used_weights, period)
