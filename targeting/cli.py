@@ -135,7 +135,7 @@ def _rank(args: argparse.Namespace) -> int:
                 cache_dir=args.cache_dir,
                 progress=progress,
             )
-        except RankingInputError as exc:
+        except (RankingInputError, ValueError) as exc:  # also options the library refuses (--k 1, --permutations)
             print(f"error: {exc}", file=sys.stderr)
             return 2
     write_ranking(ranked, args.out, areas=areas)

@@ -129,6 +129,8 @@ def hot_spots(
 
     Areas whose value is NaN (no population) are left out of the statistic entirely, their links
     removed, and get NaN results: they are neither hot nor cold, just untested."""
+    if permutations < 0:
+        raise ValueError(f"permutations must be 0 or more, got {permutations}")
     y = np.asarray(values, dtype=float)
     single = y.ndim == 1
     y2 = y[:, None] if single else y

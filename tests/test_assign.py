@@ -34,7 +34,7 @@ def _random_points(bounds: np.ndarray, n: int, seed: int, margin: float = 0.0) -
     return shapely.points(rng.uniform(x0 - margin, x1 + margin, n), rng.uniform(y0 - margin, y1 + margin, n))
 
 
-@pytest.mark.parametrize("n_points", [50, 20_000])  # fewer and more points than areas: both tree directions
+@pytest.mark.parametrize("n_points", [50, 20_000])  # fewer and many more points than areas
 def test_georgia_random_points_match_sjoin(n_points: int) -> None:
     areas = _georgia_projected()
     points = _random_points(areas.total_bounds, n_points, seed=n_points, margin=40_000)

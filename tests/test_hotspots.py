@@ -209,6 +209,12 @@ def test_permutations_refuse_too_many_areas() -> None:
     assert np.isfinite(hot_spots(y, chain).z).all()  # the analytic route still works at this size
 
 
+def test_negative_permutations_are_refused() -> None:
+    y, matrix = _columbus()
+    with pytest.raises(ValueError, match="permutations must be 0 or more"):
+        hot_spots(y, matrix, permutations=-5)
+
+
 def test_constant_values_give_no_hot_spots() -> None:
     _, matrix = _columbus()
     for value in (0.0, 7.3, 95.04636963259352):

@@ -194,7 +194,7 @@ def test_period_and_weights_options(files: Files, tmp_path: Path, capsys: pytest
     assert (np.diff(ordered) <= 0).all()  # all weight on volume: ranked by count
 
 
-def test_unknown_period_and_bad_weights_exit_2(
+def test_unknown_period_and_bad_options_exit_2(
     files: Files, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.csv"
@@ -206,6 +206,11 @@ def test_unknown_period_and_bad_weights_exit_2(
         _main_in_process(files, out, "--weights", "rate")
     assert info.value.code == 2
     assert "'rate' is not NAME=NUMBER" in capsys.readouterr().err
+    # option values the library refuses are reported like input errors, not as a traceback
+    assert _main_in_process(files, out, "--k", "1") == 2
+    assert "error: k must be 2 or more" in capsys.readouterr().err
+    assert _main_in_process(files, out, "--permutations", "-5") == 2
+    assert "error: permutations must be 0 or more" in capsys.readouterr().err
     assert not out.exists()
 
 
