@@ -4,6 +4,7 @@ user's organisation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -14,17 +15,23 @@ from sqlalchemy import func, select
 from targeting.privacy import suppress_table
 
 from .extensions import db
-from .models import Area, BoundarySet, IncidentRecord, IncidentSet
+from .models import Area, BoundarySet, IncidentRecord, IncidentSet, RankingRun
+
+Owned = TypeVar("Owned", BoundarySet, RankingRun)
 
 
-def org_boundary_set(set_id: int) -> BoundarySet:
-    """Scoped to the signed-in user's organisation: another organisation's id answers 404."""
+def org_owned(model: type[Owned], row_id: int) -> Owned:
+    """A row of `model` owned by the signed-in user's organisation; any other id answers 404."""
     found = db.session.scalar(
-        select(BoundarySet).where(BoundarySet.id == set_id, BoundarySet.organisation_id == g.user.organisation_id)
+        select(model).where(model.id == row_id, model.organisation_id == g.user.organisation_id)
     )
     if found is None:
         abort(404)
     return found
+
+
+def org_boundary_set(set_id: int) -> BoundarySet:
+    return org_owned(BoundarySet, set_id)
 
 
 @dataclass(frozen=True)

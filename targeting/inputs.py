@@ -982,6 +982,24 @@ def _population(raw: pd.Series, column: str, index: pd.Index, labels: pd.Series,
     return values.where(values > 0)
 
 
+def _check_unique_ids(ids: pd.Series, column: str, index: pd.Index, report: ValidationReport) -> None:
+    """Report empty and repeated area ids, one issue each naming the rows."""
+    missing = ids == ""
+    if missing.any():
+        report.add(_issue("error", "missing_id", column=column, rows=_rows(missing, index)))
+    duplicated = ids.duplicated(keep=False) & ~missing
+    if duplicated.any():
+        report.add(
+            _issue(
+                "error",
+                "duplicate_id",
+                column=column,
+                rows=_rows(duplicated, index),
+                ids=_names(ids[duplicated].drop_duplicates().head(MAX_ROWS_LISTED)),
+            )
+        )
+
+
 def read_areas(
     source: GeoSource,
     *,
@@ -1047,20 +1065,7 @@ def read_areas(
 
     ids = _as_text(attributes[id_c])
     labels = id_c + " " + ids
-    missing_id = ids == ""
-    if missing_id.any():
-        report.add(_issue("error", "missing_id", column=id_c, rows=_rows(missing_id, index)))
-    duplicated = ids.duplicated(keep=False) & ~missing_id
-    if duplicated.any():
-        report.add(
-            _issue(
-                "error",
-                "duplicate_id",
-                column=id_c,
-                rows=_rows(duplicated, index),
-                ids=_names(ids[duplicated].drop_duplicates().head(MAX_ROWS_LISTED)),
-            )
-        )
+    _check_unique_ids(ids, id_c, index, report)
 
     if name_c is not None:
         names = _as_text(attributes[name_c])
@@ -1633,20 +1638,7 @@ def read_indicators(source: TableSource, *, area_col: str = "area_id") -> tuple[
         report.add(_issue("error", "no_indicator_columns", column=area_c))
 
     ids = _as_text(frame[area_c])
-    no_id = ids == ""
-    if no_id.any():
-        report.add(_issue("error", "missing_id", column=area_c, rows=_rows(no_id, index)))
-    duplicated = ids.duplicated(keep=False) & ~no_id
-    if duplicated.any():
-        report.add(
-            _issue(
-                "error",
-                "duplicate_id",
-                column=area_c,
-                rows=_rows(duplicated, index),
-                ids=_names(ids[duplicated].drop_duplicates().head(MAX_ROWS_LISTED)),
-            )
-        )
+    _check_unique_ids(ids, area_c, index, report)
 
     out = pd.DataFrame({"area_id": ids.astype(str)}, index=index)
     for column in value_columns:

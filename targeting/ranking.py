@@ -208,12 +208,8 @@ def _reasons(
     picked = np.take_along_axis(eligible, order, axis=1)
     conf = np.array([_CONFIDENCE.get(abs(b), "") for b in range(-3, 4)], dtype=object)  # index = bin + 3
 
-    def words(f: str, rows: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    def words(f: str, rows: npt.NDArray[np.intp]) -> tuple[npt.ArrayLike, npt.ArrayLike]:
         """Phrase and code of factor `f` for the given rows."""
-        text, code = _words(f, rows)
-        return np.asarray(text, dtype=object), np.asarray(code, dtype=object)
-
-    def _words(f: str, rows: npt.NDArray[np.intp]) -> tuple[npt.ArrayLike, npt.ArrayLike]:
         up = high[rows]
         if f == "rate":
             num = np.char.mod("%.1f", ratio[rows]).astype(object)
@@ -245,7 +241,7 @@ def _reasons(
         for fi, f in enumerate(names):
             rows = np.flatnonzero(picked[:, j] & (order[:, j] == fi))
             if rows.size:
-                text, code = words(f, rows)
+                text, code = (np.asarray(part, dtype=object) for part in words(f, rows))
                 sep = np.where(sentence[rows] != "", "; ", "")
                 sentence[rows] = sentence[rows] + sep + text
                 reason[rows] = reason[rows] + np.where(sep != "", ";", "") + code

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from campaigns import TRANSLATIONS_DIR, create_app
 from campaigns.extensions import db
-from campaigns.models import Organisation, Role, User
+from campaigns.models import BoundarySet, Organisation, Role, User
 from campaigns.services import accounts
 from campaigns.services.audit import SYSTEM_CLI
 
@@ -180,3 +180,19 @@ def demo_app(app: Flask) -> Flask:
 def organisation_id(app: Flask, name: str) -> int:
     with app.app_context():
         return int(db.session.scalar(db.select(Organisation.id).where(Organisation.name == name)))
+
+
+def demo_client(app: Flask, role: Role = Role.COORDINATOR) -> FlaskClient:
+    """A client signed in through the login form as the demo user of `role`."""
+    from campaigns.services.demo import DEMO_USERS
+
+    client = app.test_client()
+    email, password = DEMO_USERS[role]
+    assert login(client, email, password).status_code == 302
+    return client
+
+
+def georgia_id(app: Flask) -> int:
+    """The id of the demo's Georgia boundary set."""
+    with app.app_context():
+        return int(db.session.scalar(db.select(BoundarySet.id).where(BoundarySet.name.startswith("Georgia"))))

@@ -7,12 +7,9 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from campaigns.extensions import db
-from campaigns.models import BoundarySet, Role
-from campaigns.services.demo import DEMO_USERS
-from tests.conftest import login
+from campaigns.models import Role
+from tests.conftest import demo_client, georgia_id
 
 NAV = {"Targeting": "/targeting/", "Campaigns": "/campaigns/", "Toolkits": "/toolkits/",
        "Reports": "/reports/", "Audit log": "/admin/audit"}
@@ -42,31 +39,19 @@ def test_empty_states_say_what_comes_next(client_for: Callable[..., FlaskClient]
         assert text in admin.get(path).get_data(as_text=True), path
 
 
-def _demo_client(app: Flask, role: Role) -> FlaskClient:
-    client = app.test_client()
-    email, password = DEMO_USERS[role]
-    assert login(client, email, password).status_code == 302
-    return client
-
-
-def _georgia_id(app: Flask) -> int:
-    with app.app_context():
-        return int(db.session.scalar(select(BoundarySet.id).where(BoundarySet.name.startswith("Georgia"))))
-
-
 def test_demo_targeting_page_marks_synthetic_data(demo_app: Flask) -> None:
-    client = _demo_client(demo_app, Role.COORDINATOR)
+    client = demo_client(demo_app, Role.COORDINATOR)
     index = client.get("/targeting/").get_data(as_text=True)
     assert "Georgia counties" in index and "Virginia" in index and "Synthetic" in index
     assert "6,478,216" in index
-    detail = client.get(f"/targeting/sets/{_georgia_id(demo_app)}").get_data(as_text=True)
+    detail = client.get(f"/targeting/sets/{georgia_id(demo_app)}").get_data(as_text=True)
     assert 'id="synthetic-banner"' in detail and "not real cases" in detail
     assert "Fulton" in detail
 
 
 def test_no_small_count_reaches_the_page_or_the_csv(demo_app: Flask) -> None:
-    client = _demo_client(demo_app, Role.COORDINATOR)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app, Role.COORDINATOR)
+    set_id = georgia_id(demo_app)
     html = client.get(f"/targeting/sets/{set_id}").get_data(as_text=True)
     body = html.split("<tbody>", 1)[1].split("</tfoot>", 1)[0]
     cells = re.findall(r'<td class="num">(.*?)</td>', body, flags=re.S)
@@ -88,14 +73,14 @@ def test_no_small_count_reaches_the_page_or_the_csv(demo_app: Flask) -> None:
 
 def test_another_organisation_cannot_see_the_demo(demo_app: Flask, client_for: Callable[..., FlaskClient]) -> None:
     outsider = client_for("coordinator", org_name="Other Org")
-    set_id = _georgia_id(demo_app)
+    set_id = georgia_id(demo_app)
     assert outsider.get(f"/targeting/sets/{set_id}").status_code == 404
     assert outsider.get(f"/targeting/sets/{set_id}/counts.csv").status_code == 404
     assert "Georgia" not in outsider.get("/targeting/").get_data(as_text=True)
 
 
 def test_home_labels_the_demo_organisation(demo_app: Flask) -> None:
-    html = _demo_client(demo_app, Role.TRAINER).get("/").get_data(as_text=True)
+    html = demo_client(demo_app, Role.TRAINER).get("/").get_data(as_text=True)
     assert "Demo Outreach Network (fictional)" in html and "every incident is synthetic" in html
 
 

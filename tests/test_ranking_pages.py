@@ -12,29 +12,16 @@ from pathlib import Path
 import geopandas
 import pandas as pd
 import pytest
-from conftest import csrf_token, login
+from conftest import csrf_token, demo_client, georgia_id
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from campaigns.extensions import db
 from campaigns.models import Area, BoundarySet, CampaignDraft, IncidentRecord, IncidentSet, RankingRun, Role
-from campaigns.services.demo import DEMO_USERS
 from targeting.demo import load_demo_areas, synthetic_incidents
 
 PAGE_TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _demo_client(app: Flask, role: Role = Role.COORDINATOR) -> FlaskClient:
-    client = app.test_client()
-    email, password = DEMO_USERS[role]
-    assert login(client, email, password).status_code == 302
-    return client
-
-
-def _georgia_id(app: Flask) -> int:
-    with app.app_context():
-        return int(db.session.scalar(select(BoundarySet.id).where(BoundarySet.name.startswith("Georgia"))))
 
 
 def _page_token(client: FlaskClient, path: str) -> str:
@@ -53,8 +40,8 @@ def _rank(client: FlaskClient, set_id: int, **fields: str) -> str:
 
 
 def test_demo_ranking_shows_map_table_explanations_and_segments(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     run_url = _rank(client, set_id)
     page = client.get(run_url).get_data(as_text=True)
     assert 'id="area-map"' in page and "vendor/leaflet/leaflet.js" in page
@@ -75,8 +62,8 @@ def test_demo_ranking_shows_map_table_explanations_and_segments(demo_app: Flask)
 
 
 def test_same_inputs_reuse_the_cached_run(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     first = _rank(client, set_id)
     second = _rank(client, set_id)
     assert first == second
@@ -87,8 +74,8 @@ def test_same_inputs_reuse_the_cached_run(demo_app: Flask) -> None:
 
 
 def test_exports_are_suppressed_and_readable(demo_app: Flask, tmp_path: Path) -> None:
-    client = _demo_client(demo_app)
-    run_url = _rank(client, _georgia_id(demo_app))
+    client = demo_client(demo_app)
+    run_url = _rank(client, georgia_id(demo_app))
     csv_bytes = client.get(run_url + "/export.csv").data
     table = pd.read_csv(io.BytesIO(csv_bytes))
     assert len(table) == 159 and table["rank"].min() == 1
@@ -110,8 +97,8 @@ def test_exports_are_suppressed_and_readable(demo_app: Flask, tmp_path: Path) ->
 
 
 def test_table_sorts_and_pages(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    run_url = _rank(client, _georgia_id(demo_app))
+    client = demo_client(demo_app)
+    run_url = _rank(client, georgia_id(demo_app))
     by_name = client.get(run_url + "?sort=name&dir=asc").get_data(as_text=True)
     names = re.findall(r'data-map-focus="\d+">([^<]+)</a>', by_name)
     assert names == sorted(names) and len(names) == 50
@@ -122,8 +109,8 @@ def test_table_sorts_and_pages(demo_app: Flask) -> None:
 
 
 def test_rank_form_names_bad_weights(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     token = _page_token(client, f"/targeting/sets/{set_id}/rank")
     response = client.post(f"/targeting/sets/{set_id}/rank", data={
         "csrf_token": token, "period": "1999", "w_rate": "lots", "w_hotspot": "0", "w_trend": "0", "w_volume": "0"})
@@ -134,8 +121,8 @@ def test_rank_form_names_bad_weights(demo_app: Flask) -> None:
 
 
 def test_plan_campaign_hands_areas_to_campaigns(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    run_url = _rank(client, _georgia_id(demo_app))
+    client = demo_client(demo_app)
+    run_url = _rank(client, georgia_id(demo_app))
     token = _page_token(client, run_url)
     response = client.post(run_url + "/plan", data={
         "csrf_token": token, "area": ["13137", "13139", "not-an-area"], "segment": ["RO · 18-24 · female"],
@@ -152,16 +139,16 @@ def test_plan_campaign_hands_areas_to_campaigns(demo_app: Flask) -> None:
 
 @pytest.mark.parametrize("role", [Role.TRAINER, Role.REVIEWER])
 def test_other_roles_cannot_rank(demo_app: Flask, role: Role) -> None:
-    coordinator = _demo_client(demo_app)
-    run_url = _rank(coordinator, _georgia_id(demo_app))
-    other = _demo_client(demo_app, role)
+    coordinator = demo_client(demo_app)
+    run_url = _rank(coordinator, georgia_id(demo_app))
+    other = demo_client(demo_app, role)
     assert other.get(run_url).status_code == 403
     assert other.get(run_url + "/export.csv").status_code == 403
-    assert other.get(f"/targeting/sets/{_georgia_id(demo_app)}/upload/incidents").status_code == 403
+    assert other.get(f"/targeting/sets/{georgia_id(demo_app)}/upload/incidents").status_code == 403
 
 
 def test_another_organisation_gets_404(demo_app: Flask, client_for: Callable[..., FlaskClient]) -> None:
-    run_url = _rank(_demo_client(demo_app), _georgia_id(demo_app))
+    run_url = _rank(demo_client(demo_app), georgia_id(demo_app))
     stranger = client_for("coordinator", "Other Org")
     for suffix in ("", "/map.geojson", "/export.csv", "/map.png"):
         assert stranger.get(run_url + suffix).status_code == 404
@@ -194,7 +181,7 @@ def _georgia_gpkg(tmp_path: Path) -> bytes:
 
 
 def test_upload_boundaries_incidents_and_rank(demo_app: Flask, tmp_path: Path) -> None:
-    client = _demo_client(demo_app)
+    client = demo_client(demo_app)
     fields = {"set_name": "My counties", "id_field": "fips", "name_field": "county", "population_field": "pop90"}
     status, page = _upload(client, "/targeting/upload/boundaries", "counties.gpkg", _georgia_gpkg(tmp_path), **fields)
     assert status == 200, page[:3000]
@@ -224,8 +211,8 @@ def test_upload_boundaries_incidents_and_rank(demo_app: Flask, tmp_path: Path) -
 
 
 def test_upload_errors_name_rows_and_store_nothing(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     path = f"/targeting/sets/{set_id}/upload/incidents"
     with demo_app.app_context():
         before = db.session.scalar(select(func.count()).select_from(IncidentRecord))
@@ -242,8 +229,8 @@ def test_upload_errors_name_rows_and_store_nothing(demo_app: Flask) -> None:
 
 
 def test_upload_points_reports_those_outside(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     path = f"/targeting/sets/{set_id}/upload/incidents"
     csv = ("date,latitude,longitude,exploitation_type,nationality\n"
            "2023-05-01,33.749,-84.388,labour,MX\n2024-02-11,32.08,-81.09,sexual,RO\n"
@@ -261,8 +248,8 @@ def test_upload_points_reports_those_outside(demo_app: Flask) -> None:
 
 
 def test_upload_indicators_become_weightable(demo_app: Flask) -> None:
-    client = _demo_client(demo_app)
-    set_id = _georgia_id(demo_app)
+    client = demo_client(demo_app)
+    set_id = georgia_id(demo_app)
     path = f"/targeting/sets/{set_id}/upload/indicators"
     areas = load_demo_areas("georgia")
     table = pd.DataFrame({"area_id": areas["area_id"], "missing_children": range(len(areas))})
@@ -278,7 +265,7 @@ def test_upload_indicators_become_weightable(demo_app: Flask) -> None:
 
 
 def test_zipped_shapefile_upload(demo_app: Flask, tmp_path: Path) -> None:
-    client = _demo_client(demo_app)
+    client = demo_client(demo_app)
     areas = load_demo_areas("virginia").drop(columns=["population"]).assign(pop=1000)
     folder = tmp_path / "shp"
     folder.mkdir()

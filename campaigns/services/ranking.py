@@ -75,6 +75,31 @@ def load_areas(bset: BoundarySet) -> geopandas.GeoDataFrame:
     return geopandas.GeoDataFrame(frame, geometry=shapely.from_wkb(list(wkb)), crs=4326)
 
 
+def load_shapes(bset: BoundarySet) -> geopandas.GeoDataFrame:
+    """Only ids and shapes, for maps and geo exports (no indicators to unpack)."""
+    rows = db.session.execute(
+        select(Area.code, Area.geometry_wkb).where(Area.boundary_set_id == bset.id).order_by(Area.code)
+    ).all()
+    return geopandas.GeoDataFrame(
+        {"area_id": [code for code, _ in rows]}, geometry=shapely.from_wkb([wkb for _, wkb in rows]), crs=4326
+    )
+
+
+def indicator_columns(bset: BoundarySet) -> list[str]:
+    """Numeric indicators a coordinator can weight (population-by-group columns excluded)."""
+    names: dict[str, None] = {}
+    for record in db.session.scalars(select(Area.indicators).where(Area.boundary_set_id == bset.id)):
+        for key, value in (record or {}).items():
+            if not key.startswith(POPULATION_PREFIX) and isinstance(value, int | float) and not isinstance(value, bool):
+                names.setdefault(key)
+    return list(names)
+
+
+def top_area_ids(ranked: pd.DataFrame, n: int = SEGMENT_AREAS) -> list[str]:
+    """The best-ranked areas a campaign would pick first (segments are sized for these)."""
+    return ranked.loc[ranked["rank"].notna()].nsmallest(n, "rank")["area_id"].tolist()
+
+
 def load_counts(incident_set: IncidentSet) -> pd.DataFrame:
     rows = db.session.execute(
         select(Area.code, IncidentRecord.period, func.sum(IncidentRecord.count))
@@ -205,12 +230,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _segments(
-    incident_set: IncidentSet, areas: pd.DataFrame, ranked: pd.DataFrame, period: str
-) -> list[dict[str, Any]]:
-    incidents = load_incident_attributes(incident_set)
+def _segments(incidents: pd.DataFrame, areas: pd.DataFrame, top: list[str], period: str) -> list[dict[str, Any]]:
     population = population_by_group(areas)
-    top = ranked.loc[ranked["rank"].notna()].nsmallest(SEGMENT_AREAS, "rank")["area_id"].tolist()
     out: list[dict[str, Any]] = []
     if population.empty or not {"nationality", "age_band", "sex"} & set(incidents.columns):
         return out
@@ -247,8 +268,8 @@ def _execute(
     period = str(ranked.attrs["period"])
     types = pd.DataFrame()
     incidents = load_incident_attributes(incident_set)
+    top = top_area_ids(ranked)
     if "exploitation_type" in incidents.columns:
-        top = ranked.loc[ranked["rank"].notna()].nsmallest(SEGMENT_AREAS, "rank")["area_id"].tolist()
         types = rank_exploitation_types(incidents, areas=top, periods=[period], k=settings.suppression_k)
         hidden = types["suppressed"].to_numpy(dtype=bool)
         for col in ("count", "share", "share_low", "share_high"):
@@ -259,7 +280,7 @@ def _execute(
     meta["synthetic"] = bool(incident_set.synthetic)
     run.rows = _records(ranked.drop(columns=[c for c in ranked.columns if c.startswith("factor_")]))
     run.meta = json.loads(json.dumps(meta, default=float))
-    run.segments = _segments(incident_set, areas, ranked, period)
+    run.segments = _segments(incidents, areas, top, period)
     run.status = "done"
     run.progress = 1.0
     run.message = "done"

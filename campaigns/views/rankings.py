@@ -24,8 +24,8 @@ from targeting.static_map import render_hotspot_map
 
 from ..access import Section
 from ..extensions import db
-from ..models import BoundarySet, CampaignDraft, RankingRun, Role
-from ..queries import org_boundary_set
+from ..models import CampaignDraft, RankingRun, Role
+from ..queries import org_boundary_set, org_owned
 from ..services import audit
 from ..services import ranking as service
 
@@ -116,21 +116,7 @@ def explanation(reasons: str | None, period: str) -> str:
 
 
 def org_run(run_id: int) -> RankingRun:
-    run = db.session.scalar(
-        select(RankingRun).where(RankingRun.id == run_id, RankingRun.organisation_id == g.user.organisation_id)
-    )
-    if run is None:
-        abort(404)
-    return run
-
-
-def _indicator_columns(bset: BoundarySet) -> list[str]:
-    areas = service.load_areas(bset)
-    return [
-        c for c in areas.columns
-        if c not in {"area_id", "name", "population", "geometry"} and not c.startswith(service.POPULATION_PREFIX)
-        and pd.api.types.is_numeric_dtype(areas[c])
-    ]
+    return org_owned(RankingRun, run_id)
 
 
 @bp.route("/sets/<int:set_id>/rank", methods=["GET", "POST"])
@@ -138,7 +124,7 @@ def rank_form(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
     incident_set = service.latest_incident_set(bset)
     periods = service.available_periods(incident_set)
-    indicators = _indicator_columns(bset)
+    indicators = service.indicator_columns(bset)
     errors: list[str] = []
     values: dict[str, Any] = {f"w_{k}": v for k, v in DEFAULT_WEIGHTS.items()}
     values.update({f"w_{name}": 0.0 for name in indicators})
@@ -205,7 +191,7 @@ def run(run_id: int) -> Any:
         {**row, "explanation_text": explanation(row.get("reasons"), period)}
         for row in shown.astype(object).where(shown.notna(), None).to_dict(orient="records")
     ]
-    top_codes = frame.loc[frame["rank"].notna()].nsmallest(service.SEGMENT_AREAS, "rank")["area_id"].tolist()
+    top_codes = service.top_area_ids(frame)
     return render_template(
         "targeting/run.html", run=ranking, rows=rows, meta=meta, period=period, sort=sort, direction=direction,
         page=page, pages=pages, total=total, trend_labels=TREND_LABELS, pattern_labels=PATTERN_LABELS,
@@ -243,7 +229,7 @@ def run_geojson(run_id: int) -> Response:
     ranking, frame = _done(run_id)
     period = str((ranking.meta or {}).get("period", ""))
     frame["explanation"] = [explanation(r, period) for r in frame["reasons"]]
-    areas = service.load_areas(ranking.boundary_set)[["area_id", "geometry"]]
+    areas = service.load_shapes(ranking.boundary_set)
     data = ranking_bytes(frame, "geojson", areas=areas)
     return Response(data, mimetype="application/geo+json")
 
@@ -253,7 +239,7 @@ def run_export(run_id: int, fmt: str) -> Response:
     if fmt not in MEDIA_TYPES:
         abort(404)
     ranking, frame = _done(run_id)
-    areas = service.load_areas(ranking.boundary_set)[["area_id", "geometry"]] if fmt != "csv" else None
+    areas = service.load_shapes(ranking.boundary_set) if fmt != "csv" else None
     data = ranking_bytes(frame, fmt, areas=areas)
     audit.record(g.actor, "ranking.export", "ranking_run", ranking.id, format=fmt, rows=len(frame))
     name = f"ranking-{ranking.id}-{(ranking.meta or {}).get('period', '')}.{fmt}"
@@ -263,7 +249,7 @@ def run_export(run_id: int, fmt: str) -> Response:
 @bp.route("/runs/<int:run_id>/map.png")
 def run_map_png(run_id: int) -> Response:
     ranking, frame = _done(run_id)
-    areas = service.load_areas(ranking.boundary_set)[["area_id", "geometry"]]
+    areas = service.load_shapes(ranking.boundary_set)
     joined = areas.merge(frame[["area_id", "name", "gi_bin", "rank"]], on="area_id", how="left")
     labels: dict[int | None, str] = {k: str(v) for k, v in BIN_LABELS.items()}
     labels[None] = gettext("Not tested")

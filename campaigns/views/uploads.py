@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +24,8 @@ from sqlalchemy import Table, bindparam, insert, select, update
 
 from targeting.assign import points_to_areas
 from targeting.inputs import (
+    ALLOWED_ATTRIBUTES,
+    Issue,
     ValidationReport,
     check_area_ids,
     read_areas,
@@ -37,12 +40,11 @@ from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role
 from ..queries import org_boundary_set
 from ..services import audit
 from ..services.demo import boundary_hash
-from ..services.ranking import load_areas
+from ..services.ranking import load_shapes
 
 bp = Section("uploads", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
 
 PREVIEW_ROWS: Final = 10
-ATTRIBUTE_COLUMNS: Final = ("exploitation_type", "recruitment", "age_band", "sex", "nationality", "language")
 _TOKEN_RE = re.compile(r"^[a-f0-9]{32}$")
 
 
@@ -97,6 +99,40 @@ def _render(kind: str, report: ValidationReport | None, preview: dict[str, Any] 
     ), status
 
 
+Check = Callable[[str, bytes], tuple[pd.DataFrame, ValidationReport]]
+Store = Callable[[str, pd.DataFrame], Any]
+
+
+def _check_then_import(
+    kind: str, check: Check, store: Store, *, bset: BoundarySet | None = None,
+    precheck: Callable[[], str | None] | None = None,
+) -> Any:
+    """The one flow every upload follows: check and preview, then import the parked file.
+
+    The file is read again at import (the same bytes give the same result), so nothing but the
+    bytes waits between the two requests; `precheck` names a form problem to show instead."""
+    if request.method == "GET":
+        return _render(kind, None, None, None, bset)
+    token = request.form.get("token")
+    if token:
+        name, data, path = _unstash(token)
+        frame, report = check(name, data)
+        if not report.ok:
+            return _render(kind, report, _preview(frame), None, bset, status=422)
+        response = store(name, frame)
+        path.unlink(missing_ok=True)
+        return response
+    upload = _uploaded()
+    if upload is None:
+        return _render(kind, None, None, None, bset, status=422, missing_file=True)
+    problem = precheck() if precheck else None
+    if problem:
+        return _render(kind, None, None, None, bset, status=422, **{problem: True})
+    frame, report = check(*upload)
+    token = _stash(*upload) if report.ok else None
+    return _render(kind, report, _preview(frame), token, bset, status=200 if report.ok else 422)
+
+
 # --- boundaries -----------------------------------------------------------------------------
 
 
@@ -110,33 +146,21 @@ def _read_boundaries(name: str, data: bytes) -> tuple[geopandas.GeoDataFrame, Va
 
 @bp.route("/upload/boundaries", methods=["GET", "POST"])
 def boundaries() -> Any:
-    if request.method == "GET":
-        return _render("boundaries", None, None, None)
     set_name = (request.form.get("set_name") or "").strip()[:200]
-    token = request.form.get("token")
-    if token:
-        name, data, path = _unstash(token)
-        areas, report = _read_boundaries(name, data)
-        if not report.ok:
-            return _render("boundaries", report, _preview(areas), None, status=422)
-        bset = _import_boundaries(areas, set_name, name)
-        path.unlink(missing_ok=True)
+
+    def precheck() -> str | None:
+        if not set_name:
+            return "missing_name"
+        exists = db.session.scalar(select(BoundarySet.id).where(
+            BoundarySet.organisation_id == g.user.organisation_id, BoundarySet.name == set_name))
+        return "duplicate_name" if exists else None
+
+    def store(name: str, areas: pd.DataFrame) -> Any:
+        bset = _import_boundaries(geopandas.GeoDataFrame(areas), set_name, name)
         flash(gettext("Imported %(n)s areas into “%(name)s”.", n=len(areas), name=bset.name), "success")
         return redirect(url_for("targeting.boundary_set", set_id=bset.id))
-    upload = _uploaded()
-    report = ValidationReport()
-    if upload is None:
-        return _render("boundaries", None, None, None, status=422, missing_file=True)
-    if not set_name:
-        return _render("boundaries", None, None, None, status=422, missing_name=True)
-    exists = db.session.scalar(select(BoundarySet.id).where(
-        BoundarySet.organisation_id == g.user.organisation_id, BoundarySet.name == set_name))
-    if exists:
-        return _render("boundaries", None, None, None, status=422, duplicate_name=True)
-    areas, report = _read_boundaries(*upload)
-    preview = _preview(areas) if len(areas.columns) else None
-    token = _stash(*upload) if report.ok else None
-    return _render("boundaries", report, preview, token, status=200 if report.ok else 422)
+
+    return _check_then_import("boundaries", _read_boundaries, store, precheck=precheck)
 
 
 def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: str) -> BoundarySet:
@@ -171,7 +195,7 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
 
 def _read_incident_file(
     name: str, data: bytes, areas: geopandas.GeoDataFrame
-) -> tuple[pd.DataFrame, ValidationReport, str]:
+) -> tuple[pd.DataFrame, ValidationReport]:
     form = request.form
     kind = form.get("incident_kind", "points")
     if kind == "counts":
@@ -185,7 +209,7 @@ def _read_incident_file(
                     "(for example %(ex)s).",
                     n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0]))
                 report.add(_app_issue("period_not_year", message, "period"))
-        return counts, report, kind
+        return counts, report
     points, report = read_incidents(
         (name, data), date_col=form.get("date_field", "date").strip() or "date",
         lat_col=form.get("lat_field", "latitude").strip() or "latitude",
@@ -199,37 +223,26 @@ def _read_incident_file(
             report.add(_app_issue("outside_areas", gettext(
                 "%(n)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
                 n=outside), None, severity="warning", count=outside))
-    return points, report, kind
+    return points, report
 
 
-def _app_issue(code: str, message: str, column: str | None, *, severity: str = "error", count: int = 0) -> Any:
-    from targeting.inputs import Issue
-
+def _app_issue(code: str, message: str, column: str | None, *, severity: str = "error", count: int = 0) -> Issue:
     return Issue(severity=severity, code=code, message=message, column=column, count=count)  # type: ignore[arg-type]
 
 
 @bp.route("/sets/<int:set_id>/upload/incidents", methods=["GET", "POST"])
 def incidents(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
-    if request.method == "GET":
-        return _render("incidents", None, None, None, bset)
-    token = request.form.get("token")
-    areas = load_areas(bset)
-    if token:
-        name, data, path = _unstash(token)
-        frame, report, kind = _read_incident_file(name, data, areas)
-        if not report.ok:
-            return _render("incidents", report, _preview(frame), None, bset, status=422)
-        inc = _import_incidents(bset, frame, kind, name)
-        path.unlink(missing_ok=True)
+
+    def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
+        return _read_incident_file(name, data, load_shapes(bset))
+
+    def store(name: str, frame: pd.DataFrame) -> Any:
+        inc = _import_incidents(bset, frame, request.form.get("incident_kind", "points"), name)
         flash(gettext("Imported incident data “%(name)s”.", name=inc.name), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
-    upload = _uploaded()
-    if upload is None:
-        return _render("incidents", None, None, None, bset, status=422, missing_file=True)
-    frame, report, _kind = _read_incident_file(*upload, areas)
-    token = _stash(*upload) if report.ok else None
-    return _render("incidents", report, _preview(frame), token, bset, status=200 if report.ok else 422)
+
+    return _check_then_import("incidents", check, store, bset=bset)
 
 
 def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filename: str) -> IncidentSet:
@@ -250,7 +263,7 @@ def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filenam
                              "attributes": [{} for _ in range(len(table))]})
     else:
         table = pd.DataFrame(frame.drop(columns=["geometry"])).dropna(subset=["area_id"])
-        attrs = [c for c in ATTRIBUTE_COLUMNS if c in table.columns]
+        attrs = [c for c in ALLOWED_ATTRIBUTES if c in table.columns]
         rows = pd.DataFrame({"incident_set_id": inc.id, "area_id": table["area_id"].astype(str).map(ids).astype(int),
                              "period": table["period"].astype(str).str.slice(0, 4).astype(int), "count": 1,
                              "attributes": table[attrs].astype(object).where(table[attrs].notna(), None)
@@ -267,27 +280,19 @@ def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filenam
 @bp.route("/sets/<int:set_id>/upload/indicators", methods=["GET", "POST"])
 def indicators(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
-    if request.method == "GET":
-        return _render("indicators", None, None, None, bset)
-    token = request.form.get("token")
-    areas = load_areas(bset)
-    if token:
-        name, data, path = _unstash(token)
+
+    def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
         table, report = read_indicators((name, data))
-        if not report.ok:
-            return _render("indicators", report, _preview(table), None, bset, status=422)
+        if report.ok and len(table):
+            report.extend(check_area_ids(table, load_shapes(bset)).issues)
+        return table, report
+
+    def store(_name: str, table: pd.DataFrame) -> Any:
         changed = _import_indicators(bset, table)
-        path.unlink(missing_ok=True)
         flash(gettext("Indicators added to %(n)s areas.", n=changed), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
-    upload = _uploaded()
-    if upload is None:
-        return _render("indicators", None, None, None, bset, status=422, missing_file=True)
-    table, report = read_indicators(upload)
-    if report.ok and len(table):
-        report.extend(check_area_ids(table, areas).issues)
-    token = _stash(*upload) if report.ok else None
-    return _render("indicators", report, _preview(table), token, bset, status=200 if report.ok else 422)
+
+    return _check_then_import("indicators", check, store, bset=bset)
 
 
 def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
