@@ -10,7 +10,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev system-packages translations translations-update lint bench clean
+.PHONY: run test install install-dev system-packages system-runtime translations translations-update lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ translations: $(VENV)/.installed
 system-packages:
 	scripts/install-system-packages
 
-run: install
+system-runtime:
+	scripts/install-system-packages --runtime
+
+run: system-runtime install
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask demo load
 	@echo "Serving the planner on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
@@ -53,6 +56,6 @@ clean:
 
 # After changing user-facing strings: extract, then translate what `make translations-update` marks new.
 translations-update: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k ngettext:1,2 --no-location \
 		--sort-output --project campaign-planner -o translations/messages.pot .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete

@@ -8,12 +8,13 @@ respondent's identity.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -282,3 +283,51 @@ class CampaignDraft(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     boundary_set: Mapped[BoundarySet] = relationship()
+
+
+class ToolkitPublication(Model):
+    """A toolkit a coordinator published at a public link, with its campaign's details.
+
+    The slug is random (not the id) so published links cannot be enumerated; revoking keeps the
+    row, so the audit log and download counts still say what was public and when."""
+
+    __tablename__ = "toolkit_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    audience: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str] = mapped_column(String(2))
+    campaign_name: Mapped[str] = mapped_column(String(200), default="")
+    helpline_name: Mapped[str] = mapped_column(String(200), default="")
+    helpline_number: Mapped[str] = mapped_column(String(40), default="")
+    helpline_verified: Mapped[date | None] = mapped_column(Date)
+    partners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts: Mapped[date | None] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ToolkitDownload(Model):
+    """How often a toolkit was downloaded, per day: a counter, never who downloaded it."""
+
+    __tablename__ = "toolkit_downloads"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "day", "audience", "locale", "country", "format", "paper", "public",
+                         name="uq_toolkit_downloads_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    audience: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str] = mapped_column(String(2))
+    format: Mapped[str] = mapped_column(String(10))
+    paper: Mapped[str] = mapped_column(String(8), default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,184 @@
+"""One toolkit: what a given audience, in a given language and country, should be shown.
+
+`assemble` picks the indicators, steps, helplines and sources once; every format (HTML, PDF,
+card, poster, social posts, ZIP) renders from the same `Toolkit`, so they cannot disagree, and
+its `version` is a hash of everything that made it: a repeat build with the same version is
+byte-for-byte the same content and can come from a cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .library import Audience, Category, Helpline, Indicator, Library, Source, Step, default_library
+from .locales import TRANSLATIONS_DIR, catalog_digest, check_locale
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+# Bump when the rendering code changes in a way the templates' bytes do not show.
+RENDER_REVISION = "1"
+# Which country's helplines a locale's toolkit shows unless the caller says otherwise.
+DEFAULT_COUNTRY = {"en": "GB", "lt": "LT", "pl": "PL", "ro": "RO", "bg": "BG", "uk": "UA", "es": "ES"}
+FALLBACK_COUNTRY = "GB"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """What a campaign adds to its toolkits. Everything is optional; a helpline given here is
+    shown first and, with its own verification date, replaces the library's national lines."""
+
+    name: str = ""
+    helpline_name: str = ""
+    helpline_number: str = ""
+    helpline_verified: dt.date | None = None
+    partners: tuple[str, ...] = ()
+    starts: dt.date | None = None
+    ends: dt.date | None = None
+    areas: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Campaign()
+
+    def helpline(self, country: str) -> Helpline | None:
+        if not self.helpline_number:
+            return None
+        digits = "".join(ch for ch in self.helpline_number if ch.isdigit() or ch == "+")
+        return Helpline(
+            id="campaign",
+            country=country,
+            kind="campaign",
+            name=self.helpline_name or self.name,
+            number=self.helpline_number,
+            tel=digits,
+            description="",
+            hours="",
+            url="",
+            source="",
+            verified=self.helpline_verified,
+        )
+
+
+@dataclass(frozen=True)
+class ListedHelpline:
+    helpline: Helpline
+    verify: bool
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    audience: Audience
+    locale: str
+    country: str
+    campaign: Campaign
+    as_of: dt.date
+    sections: tuple[tuple[Category, tuple[Indicator, ...]], ...]
+    steps: tuple[Step, ...]
+    helplines: tuple[ListedHelpline, ...]
+    sources: tuple[Source, ...]
+    version: str
+    library_digest: str = field(repr=False, default="")
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for _, items in self.sections for i in items)
+
+    @property
+    def key_signs(self) -> tuple[Indicator, ...]:
+        """Signs that alone should prompt action first, for the card, poster and posts."""
+        return tuple(sorted(self.indicators, key=lambda i: not i.act_alone))
+
+    @property
+    def main_helpline(self) -> ListedHelpline | None:
+        others = [h for h in self.helplines if h.helpline.kind != "emergency"]
+        return others[0] if others else None
+
+    @property
+    def emergency(self) -> ListedHelpline | None:
+        return next((h for h in self.helplines if h.helpline.kind == "emergency"), None)
+
+    def wording(self, indicator: Indicator) -> tuple[str, str]:
+        return indicator.wording(self.audience)
+
+    @property
+    def slug(self) -> str:
+        return f"toolkit-{self.audience.id}-{self.locale}-{self.country.lower()}"
+
+
+def templates_digest() -> str:
+    sha = hashlib.sha256(RENDER_REVISION.encode())
+    for path in sorted(TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            sha.update(path.name.encode() + b"\0" + path.read_bytes())
+    return sha.hexdigest()
+
+
+def default_country(locale: str) -> str:
+    return DEFAULT_COUNTRY.get(locale, FALLBACK_COUNTRY)
+
+
+def assemble(
+    audience: str,
+    locale: str,
+    *,
+    country: str | None = None,
+    campaign: Campaign | None = None,
+    as_of: dt.date | None = None,
+    library: Library | None = None,
+    translations: Path = TRANSLATIONS_DIR,
+) -> Toolkit:
+    library = library or default_library()
+    check_locale(locale)
+    chosen = library.audience(audience)
+    country = (country or default_country(locale)).upper()
+    if country not in library.countries:
+        raise KeyError(f"No helplines for country {country!r}; expected one of: {', '.join(library.countries)}")
+    campaign = campaign or Campaign()
+    as_of = as_of or dt.date.today()
+
+    mine = library.indicators_for(chosen.id)
+    sections = tuple(
+        (category, tuple(i for i in mine if i.category == category.id))
+        for category in library.categories
+        if any(i.category == category.id for i in mine)
+    )
+    lines = list(library.helplines_for(country))
+    own = campaign.helpline(country)
+    ordered = sorted(lines, key=lambda h: {"trafficking": 0, "labour": 1, "emergency": 2}[h.kind])
+    if own is not None:
+        ordered = [own, *ordered]
+    listed = tuple(ListedHelpline(h, h.needs_verifying(as_of)) for h in ordered)
+    cited = {s for i in mine for s in i.sources}
+    sources = tuple(s for s in library.sources if s.id in cited)
+
+    sha = hashlib.sha256()
+    for part in (
+        library.digest,
+        catalog_digest(locale, translations) if locale != "en" else "",
+        templates_digest(),
+        chosen.id,
+        locale,
+        country,
+        campaign.fingerprint(),
+        ",".join(f"{h.helpline.id}:{h.verify}" for h in listed),
+    ):
+        sha.update(part.encode() + b"\0")
+    return Toolkit(
+        audience=chosen,
+        locale=locale,
+        country=country,
+        campaign=campaign,
+        as_of=as_of,
+        sections=sections,
+        steps=library.actions[chosen.id],
+        helplines=listed,
+        sources=sources,
+        version=sha.hexdigest()[:12],
+        library_digest=library.digest,
+    )
