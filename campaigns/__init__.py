@@ -74,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, home, targeting, rankings, uploads, campaigns_, toolkits, reports, admin):
         app.register_blueprint(module.bp)
+    app.register_blueprint(toolkits.public)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     from .views import errors

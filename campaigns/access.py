@@ -17,9 +17,11 @@ from .models import Role
 from .services import accounts
 from .services.audit import Actor
 
-# The only endpoints anyone may reach without signing in. Later: public survey forms and the
-# toolkits a coordinator chooses to publish.
-PUBLIC_ENDPOINTS: frozenset[str] = frozenset({"auth.login", "static", "home.health"})
+# The only endpoints anyone may reach without signing in: the login page, static files, the
+# health check, and the toolkits a coordinator chose to publish. Later: public survey forms.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
+    "auth.login", "static", "home.health", "public_toolkits.public_page", "public_toolkits.public_download",
+})
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
 

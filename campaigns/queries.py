@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from targeting.privacy import suppress_table
 
 from .extensions import db
-from .models import Area, BoundarySet, IncidentRecord, IncidentSet, RankingRun
+from .models import Area, BoundarySet, CampaignDraft, IncidentRecord, IncidentSet, RankingRun, ToolkitPublication
 
-Owned = TypeVar("Owned", BoundarySet, RankingRun)
+Owned = TypeVar("Owned", BoundarySet, RankingRun, CampaignDraft, ToolkitPublication)
 
 
 def org_owned(model: type[Owned], row_id: int) -> Owned:

@@ -11,8 +11,13 @@ from flask.testing import FlaskClient
 from campaigns.access import PUBLIC_ENDPOINTS, allowed_roles, check_policies
 from campaigns.models import Role
 
-EXPECTED_PUBLIC = {"auth.login", "static", "home.health"}
-SAMPLE_ARGS = {"set_id": 999_999, "run_id": 999_999, "fmt": "csv", "filename": "css/app.css"}
+EXPECTED_PUBLIC = {
+    "auth.login", "static", "home.health", "public_toolkits.public_page", "public_toolkits.public_download",
+}
+SAMPLE_ARGS = {
+    "set_id": 999_999, "run_id": 999_999, "fmt": "csv", "filename": "css/app.css", "audience": "bank",
+    "locale": "lt", "publication_id": 999_999, "slug": "no-such-link",
+}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

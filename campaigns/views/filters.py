@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from babel import Locale
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from content.locales import direction, language_name
 
 HIDDEN_MARK = "•"
 
@@ -43,3 +46,20 @@ def register_filters(app: Flask) -> None:
     @app.template_filter("datetime")
     def datetime_filter(value: Any) -> str:
         return "–" if value is None else format_datetime(value, "medium")
+
+    @app.template_filter("date")
+    def date_filter(value: Any) -> str:
+        return "–" if value is None else format_date(value, "medium")
+
+    @app.template_filter("language_name")
+    def language_name_filter(code: str) -> str:
+        """A language named in itself, so its speakers find it whatever the page's language."""
+        return language_name(code)
+
+    @app.template_filter("country_name")
+    def country_name_filter(code: str) -> str:
+        return str(Locale.parse(str(get_locale())).territories.get(code, code))
+
+    @app.template_filter("direction")
+    def direction_filter(code: str) -> str:
+        return direction(code)
