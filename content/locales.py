@@ -40,7 +40,7 @@ LOCALE_LETTERS: dict[str, str] = {
     "lt": "ąčęėįšųūž",
     "pl": "ąćęłńóśźż",
     "ro": "ăâîșț",
-    "bg": "абвгдежзийклмнопрстуфхцчшщъьюя",
+    "bg": "абвгдежзийклмнопрстуфхцчшщъюя",
     "uk": "єіїґ",
     "ar": "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
     "vi": "ăâđêôơư",
@@ -169,6 +169,18 @@ class Translator:
 
     def date(self, value: dt.date, format: str = "long") -> str:  # noqa: A002 - Babel's name
         return nfc(_format_date(value, format=format, locale=self.locale))
+
+    @staticmethod
+    def bidi(text: str) -> str:
+        """The direction of a text by its first strong letter: a helpline's Latin name inside
+        Arabic must be set left to right or its '&' and parentheses land on the wrong side."""
+        for char in text:
+            kind = unicodedata.bidirectional(char)
+            if kind in ("R", "AL"):
+                return "rtl"
+            if kind == "L":
+                return "ltr"
+        return "ltr"
 
     def join(self, items: Any) -> str:
         return nfc(format_list([str(item) for item in items], locale=self.locale))

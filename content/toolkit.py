@@ -12,14 +12,14 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 from .library import Audience, Category, Helpline, Indicator, Library, Source, Step, default_library
 from .locales import TRANSLATIONS_DIR, catalog_digest, check_locale
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-# Bump when the rendering code changes in a way the templates' bytes do not show.
-RENDER_REVISION = "1"
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
 # Which country's helplines a locale's toolkit shows unless the caller says otherwise.
 DEFAULT_COUNTRY = {"en": "GB", "lt": "LT", "pl": "PL", "ro": "RO", "bg": "BG", "uk": "UA", "es": "ES"}
 FALLBACK_COUNTRY = "GB"
@@ -111,9 +111,12 @@ class Toolkit:
         return f"toolkit-{self.audience.id}-{self.locale}-{self.country.lower()}"
 
 
-def templates_digest() -> str:
-    sha = hashlib.sha256(RENDER_REVISION.encode())
-    for path in sorted(TEMPLATES_DIR.rglob("*")):
+@cache
+def code_digest() -> str:
+    """Templates, stylesheet and the rendering code: a change to any of them is a new version.
+    Read once per process; an installed package does not change under a running server."""
+    sha = hashlib.sha256()
+    for path in sorted([*TEMPLATES_DIR.rglob("*"), *PACKAGE_DIR.glob("*.py")]):
         if path.is_file():
             sha.update(path.name.encode() + b"\0" + path.read_bytes())
     return sha.hexdigest()
@@ -161,7 +164,7 @@ def assemble(
     for part in (
         library.digest,
         catalog_digest(locale, translations) if locale != "en" else "",
-        templates_digest(),
+        code_digest(),
         chosen.id,
         locale,
         country,
