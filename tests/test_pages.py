@@ -35,7 +35,7 @@ def test_navigation_fits_each_role(client_for: Callable[..., FlaskClient]) -> No
 def test_empty_states_say_what_comes_next(client_for: Callable[..., FlaskClient]) -> None:
     admin = client_for("admin")
     for path, text in [("/targeting/", "No boundary sets yet"), ("/campaigns/", "No campaigns yet"),
-                       ("/toolkits/", "No toolkits yet"), ("/reports/", "No reports yet")]:
+                       ("/toolkits/", "Nothing is published"), ("/reports/", "No reports yet")]:
         assert text in admin.get(path).get_data(as_text=True), path
 
 
