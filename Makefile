@@ -50,6 +50,7 @@ lint: install-dev
 
 bench: install-dev
 	$(PY) bench/sqlite_locking.py
+	$(PY) bench/content.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -150,3 +150,47 @@ def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
     assert text.startswith("area_id,name,rank") and area_name in text
     assert not console_errors, console_errors
     page.close()
+
+
+def test_trainer_switches_to_lithuanian_previews_and_downloads_the_pdf(
+    live_server: str, browser: object, tmp_path: Path
+) -> None:
+    import subprocess
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server}/login")
+    email, password = DEMO_USERS[Role.TRAINER]
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/toolkits/")
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Lietuvių").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "lt"
+    assert page.locator("#locale").input_value() == "lt"  # the toolkit follows the chosen language
+    assert page.locator("#country").input_value() == "LT"
+    page.locator("input[name=audience][value=farm]").check()
+    page.locator("#preview-button").click()
+    page.wait_for_load_state()
+    assert page.url.split("?")[0].endswith("/toolkits/farm/lt")
+    frame = page.frame_locator("#toolkit-preview")
+    assert frame.locator("html").get_attribute("lang") == "lt"
+    heading = frame.locator("h1").inner_text()
+    assert any(letter in heading for letter in "ąčęėįšųūž"), heading
+    version = page.locator("#toolkit-version").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "toolkit-preview-lt.png"), full_page=False)
+    with page.expect_download() as info:
+        page.locator("#download-pdf-a4").click()
+    download = info.value
+    assert download.suggested_filename == "toolkit-farm-lt-lt-a4.pdf"
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+    assert set("ąčęėįšųūž") <= set(text.lower()), sorted(set("ąčęėįšųūž") - set(text.lower()))
+    assert version in text  # the page footer carries the version the page showed
+    assert not errors, errors
+    page.close()

@@ -73,13 +73,16 @@ def _broken_copy(tmp_path: Path, name: str, mutate) -> Path:  # type: ignore[no-
     ("name", "mutate", "expected"),
     [
         ("indicators", lambda d: d[2].pop("sign"), r"indicators\.yaml: entry 3 \(id '[a-z-]+'\): 'sign' is a required"),
-        ("indicators", lambda d: d[0].update(category="weather"), r"entry 1, field 'category'.*'weather' is not one of"),
+        ("indicators", lambda d: d[0].update(category="weather"),
+         r"entry 1, field 'category'.*'weather' is not one of"),
         ("indicators", lambda d: d[0].update(sign="x" * 91), r"entry 1, field 'sign'.*is too long"),
         ("indicators", lambda d: d[0].update(sources=["no-such-source"]), r"field 'sources': no-such-source not in"),
         ("indicators", lambda d: d[1].update(id=d[0]["id"]), r"entry 2: id '[a-z-]+' is used twice"),
-        ("indicators", lambda d: [i.pop("worker_sign", None) for i in d], r"needs 'worker_sign' and 'worker_explanation'"),
+        ("indicators", lambda d: [i.pop("worker_sign", None) for i in d],
+         r"needs 'worker_sign' and 'worker_explanation'"),
         ("helplines", lambda d: d[0].update(verified="last spring"), r"helplines\.yaml: entry 1, field 'verified'"),
-        ("actions", lambda d: d.update(bank=[s for s in d["bank"] if s["kind"] != "report"]), r"'bank' has no 'report'"),
+        ("actions", lambda d: d.update(bank=[s for s in d["bank"] if s["kind"] != "report"]),
+         r"'bank' has no 'report'"),
     ],
 )
 def test_a_broken_library_names_file_entry_and_field(tmp_path: Path, name: str, mutate, expected: str) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -67,12 +68,13 @@ def test_pdf_download_is_versioned_cached_and_counted(demo_app: Flask, trainer) 
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert first.data.startswith(b"%PDF")
     version = first.headers["X-Toolkit-Version"]
-    assert f"toolkit-bank-lt-lt-a4.pdf" in first.headers["Content-Disposition"]
+    assert "toolkit-bank-lt-lt-a4.pdf" in first.headers["Content-Disposition"]
     second = trainer.get("/toolkits/bank/lt/download/pdf?paper=a4")
     assert second.data == first.data and second.headers["X-Toolkit-Version"] == version
-    cached = list((demo_app.instance_path and __import__("pathlib").Path(demo_app.instance_path)).rglob("*.pdf"))
+    cached = list(Path(demo_app.instance_path).rglob("*.pdf"))
     assert any(version in str(p) for p in cached)
-    not_modified = trainer.get("/toolkits/bank/lt/download/pdf?paper=a4", headers={"If-None-Match": first.headers["ETag"]})
+    not_modified = trainer.get("/toolkits/bank/lt/download/pdf?paper=a4",
+                               headers={"If-None-Match": first.headers["ETag"]})
     assert not_modified.status_code == 304
     with demo_app.app_context():
         rows = db.session.scalars(select(ToolkitDownload)).all()
@@ -168,7 +170,8 @@ def test_coordinator_publishes_with_campaign_details_and_revokes(demo_app: Flask
 def test_publish_form_errors_name_the_field(demo_app: Flask) -> None:
     coordinator = demo_client(demo_app, Role.COORDINATOR)
     response = coordinator.post("/toolkits/bank/en/publish?lang=en", data={
-        "csrf_token": csrf_token(coordinator, "/toolkits/bank/en?lang=en"), "helpline_number": "call us", "starts": "2027-05-01", "ends": "2027-04-01",
+        "csrf_token": csrf_token(coordinator, "/toolkits/bank/en?lang=en"), "helpline_number": "call us",
+        "starts": "2027-05-01", "ends": "2027-04-01",
         "helpline_verified": "yesterday",
     })
     html = response.get_data(as_text=True)

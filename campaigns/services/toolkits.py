@@ -88,7 +88,7 @@ def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str,
         "count": 1,
     }
     table = ToolkitDownload.__table__
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    insert: Any = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     key = ["organisation_id", "day", "audience", "locale", "country", "format", "paper", "public"]
     stmt = insert(table).values(**values).on_conflict_do_update(
         index_elements=key, set_={"count": table.c.count + 1}

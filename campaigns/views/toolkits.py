@@ -145,7 +145,9 @@ def _lines(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[\n;]", value) if part.strip())
 
 
-def campaign_from_form(form: dict[str, str], organisation_draft: CampaignDraft | None) -> tuple[Campaign, dict[str, str]]:
+def campaign_from_form(
+    form: dict[str, str], organisation_draft: CampaignDraft | None
+) -> tuple[Campaign, dict[str, str]]:
     """Read the publish form; errors are keyed by field and say what to enter."""
     errors: dict[str, str] = {}
     number = form.get("helpline_number", "").strip()

@@ -1,0 +1,41 @@
+"""Peak resident memory of a block of code, shared by the benchmarks."""
+
+from __future__ import annotations
+
+import resource
+
+
+def _current_rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+class PeakRSS:
+    """Highest resident memory above the level at entry, sampled every 2 ms by a thread.
+
+    ru_maxrss cannot separate the pipeline from loading the data before it; sampling can."""
+
+    def __enter__(self) -> PeakRSS:
+        import gc
+        import threading
+
+        gc.collect()
+        self.base = _current_rss_mib()
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.002):
+            self.peak = max(self.peak, _current_rss_mib())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _current_rss_mib())
+
+    @property
+    def extra(self) -> float:
+        return self.peak - self.base
