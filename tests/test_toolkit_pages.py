@@ -191,3 +191,16 @@ def test_languages_page_reports_completeness(trainer) -> None:  # type: ignore[n
     for code in ("lt", "ar", "vi"):
         assert f'id="locale-{code}"' in html
     assert "Header disagrees" not in html
+
+
+def test_demo_trainer_can_open_every_toolkit_in_every_language(trainer) -> None:  # type: ignore[no-untyped-def]
+    from content.library import default_library
+    from content.locales import LOCALES
+
+    for audience in (a.id for a in default_library().audiences):
+        for code in LOCALES:
+            assert trainer.get(f"/toolkits/{audience}/{code}").status_code == 200, (audience, code)
+            page = trainer.get(f"/toolkits/{audience}/{code}/download/html")
+            assert page.status_code == 200 and f'<html lang="{code}"' in page.get_data(as_text=True)
+            social = trainer.get(f"/toolkits/{audience}/{code}/download/social")
+            assert social.status_code == 200 and social.mimetype == "text/plain"
