@@ -23,13 +23,6 @@ POSTER_PAPERS = ("a4", "a3")
 # The poster's type scales with the sheet: A3 is A4 enlarged by the square root of two.
 POSTER_UNIT = {"a4": 1.0, "a3": 2**0.5}
 SHRINK_STEPS = (1.0, 0.9, 0.8, 0.7, 0.6)
-# WeasyPrint lays grids out left to right whatever the direction (browsers mirror them), so
-# the PDF of a right-to-left document places the sign columns explicitly: first on the right.
-RTL_GRID_CSS = """
-html[dir=rtl] .signs { grid-auto-flow: dense; }
-html[dir=rtl] .signs > li:nth-child(odd) { grid-column: 2; }
-html[dir=rtl] .signs > li:nth-child(even) { grid-column: 1; }
-"""
 
 
 class RenderError(RuntimeError):
@@ -93,7 +86,7 @@ def render_pdf(toolkit: Toolkit, paper: str = "a4") -> bytes:
         f'@bottom-center {{ content: "{footer}" counter(page) " / " counter(pages); '
         "font-size: 8pt; color: #4a5568; } }"
     )
-    document = _pdf(render_html(toolkit), page_css + RTL_GRID_CSS)
+    document = _pdf(render_html(toolkit), page_css)
     return bytes(document.write_pdf())
 
 
