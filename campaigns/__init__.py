@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides the environment (tests pass their own database and keys)."""
     app = Flask(__name__, instance_relative_config=True)
     instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    app.instance_path = str(instance)  # caches and parked uploads live beside the database, per app
     settings = load_settings(instance, {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"})
     app.config.update(
         SETTINGS=settings,
