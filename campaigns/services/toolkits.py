@@ -3,6 +3,7 @@ count downloads without personal data, and publish a toolkit at a public link.""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import re
@@ -55,7 +56,8 @@ def embed_policy(html: str) -> str:
     """CSP for a toolkit page shown as is: its one inline stylesheet by hash, nothing else, and
     framing only by our own pages (the preview)."""
     hashes = " ".join(
-        "'sha256-" + _b64(hashlib.sha256(style.encode("utf-8")).digest()) + "'" for style in _STYLE.findall(html)
+        "'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii") + "'"
+        for style in _STYLE.findall(html)
     )
     return "; ".join([
         "default-src 'none'",
@@ -65,12 +67,6 @@ def embed_policy(html: str) -> str:
         "form-action 'none'",
         "frame-ancestors 'self'",
     ])
-
-
-def _b64(raw: bytes) -> str:
-    import base64
-
-    return base64.b64encode(raw).decode("ascii")
 
 
 def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str, *, public: bool) -> None:
@@ -181,13 +177,14 @@ def publications(organisation_id: int) -> list[ToolkitPublication]:
     ))
 
 
-def live_publication_or_404(slug: str) -> ToolkitPublication:
+def published_toolkit_or_404(slug: str) -> tuple[ToolkitPublication, Toolkit]:
+    """A live (not revoked) publication and its toolkit with the campaign's details filled in."""
     found = db.session.scalar(
         select(ToolkitPublication).where(ToolkitPublication.slug == slug, ToolkitPublication.revoked_at.is_(None))
     )
     if found is None:
         abort(404)
-    return found
+    return found, toolkit_or_404(found.audience, found.locale, found.country, campaign_of(found))
 
 
 def audience_choices() -> list[dict[str, Any]]:

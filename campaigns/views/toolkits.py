@@ -224,18 +224,12 @@ public = Blueprint("public_toolkits", __name__, url_prefix="/p")
 
 @public.route("/<slug>")
 def public_page(slug: str) -> Any:
-    publication = service.live_publication_or_404(slug)
-    toolkit = service.toolkit_or_404(
-        publication.audience, publication.locale, publication.country, service.campaign_of(publication)
-    )
+    _, toolkit = service.published_toolkit_or_404(slug)
     return render_template("toolkits/public.html", tk=toolkit, slug=slug, downloads=DOWNLOADS,
                            language=language_name(toolkit.locale, str(get_locale())))
 
 
 @public.route("/<slug>/download/<fmt>")
 def public_download(slug: str, fmt: str) -> Any:
-    publication = service.live_publication_or_404(slug)
-    toolkit = service.toolkit_or_404(
-        publication.audience, publication.locale, publication.country, service.campaign_of(publication)
-    )
+    publication, toolkit = service.published_toolkit_or_404(slug)
     return _send(toolkit, fmt, request.args.get("paper", ""), publication.organisation_id, public=True)
