@@ -12,15 +12,16 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from content.locales import TRANSLATIONS_DIR, direction
+
 from . import access
 from . import db as dbmod
 from .config import SUPPORTED_LOCALES, load_settings
 from .extensions import babel, csrf, db, migrate
-from .i18n import language_choices, select_locale, text_direction
+from .i18n import language_choices, select_locale
 from .security import SessionInterface, set_security_headers
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TRANSLATIONS_DIR = PACKAGE_DIR.parent / "translations"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -119,7 +120,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {
             "current_user": g.get("user"),
             "page_locale": locale,
-            "page_dir": text_direction(locale),
+            "page_dir": direction(locale),
             "languages": language_choices(),
             "supported_locales": SUPPORTED_LOCALES,
         }

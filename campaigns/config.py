@@ -14,7 +14,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-SUPPORTED_LOCALES: tuple[str, ...] = ("en", "lt", "pl", "ro", "bg", "uk", "ar", "vi", "es")
+from content.locales import LOCALES
+
+# The pages ship in exactly the languages the toolkits do: one list, kept by the content library.
+SUPPORTED_LOCALES: tuple[str, ...] = LOCALES
 
 
 def _bool(value: str) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from babel import Locale
 from flask import current_app, g, request, session
+
+from content.locales import language_name
 
 from .config import SUPPORTED_LOCALES
 
@@ -30,9 +31,4 @@ def select_locale() -> str:
 def language_choices() -> tuple[tuple[str, str], ...]:
     """(code, the language's own name) for the switcher, so a reader finds their language
     whatever the current page's language is."""
-    names = [(code, str(Locale.parse(code).get_display_name(code))) for code in SUPPORTED_LOCALES]
-    return tuple((code, name[:1].upper() + name[1:]) for code, name in names)
-
-
-def text_direction(code: str) -> str:
-    return Locale.parse(code).text_direction
+    return tuple((code, language_name(code)) for code in SUPPORTED_LOCALES)

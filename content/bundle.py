@@ -58,13 +58,14 @@ def check_format(fmt: str, paper: str | None) -> str:
     return paper
 
 
+# (name part, extension) per format; the paper, when there is one, follows the name part.
+_NAMES = {"html": ("", "html"), "pdf": ("", "pdf"), "card": ("-card", "pdf"), "poster": ("-poster", "pdf"),
+          "social": ("-social", "txt"), "zip": ("", "zip")}
+
+
 def filename(toolkit: Toolkit, fmt: str, paper: str = "") -> str:
-    suffix = {"html": ".html", "pdf": ".pdf", "card": "-card.pdf", "poster": "-poster.pdf",
-              "social": "-social.txt", "zip": ".zip"}[fmt]
-    paper_part = f"-{paper}" if paper else ""
-    if fmt == "poster":
-        return f"{toolkit.slug}-poster{paper_part}.pdf"
-    return f"{toolkit.slug}{paper_part}{suffix}"
+    part, extension = _NAMES[fmt]
+    return f"{toolkit.slug}{part}{f'-{paper}' if paper else ''}.{extension}"
 
 
 def _manifest(toolkit: Toolkit, files: dict[str, bytes]) -> dict[str, object]:
@@ -201,7 +202,6 @@ def build(toolkit: Toolkit, fmt: str, paper: str | None = None, cache: ToolkitCa
         return data
 
     data = cached(fmt, paper)
-    extension = {"html": "html", "social": "txt", "zip": "zip"}.get(fmt, "pdf")
-    return Artifact(data, filename(toolkit, fmt, paper), MEDIA_TYPES[extension], toolkit.version)
+    return Artifact(data, filename(toolkit, fmt, paper), MEDIA_TYPES[_NAMES[fmt][1]], toolkit.version)
 
 

@@ -136,9 +136,6 @@ class Library:
     def countries(self) -> tuple[str, ...]:
         return tuple(sorted({h.country for h in self.helplines}))
 
-    def source(self, source_id: str) -> Source:
-        return next(s for s in self.sources if s.id == source_id)
-
 
 class _Loader(yaml.SafeLoader):
     """YAML without implicit timestamps: dates stay strings until the schema has seen them."""
@@ -213,10 +210,17 @@ def _check_references(raw: dict[str, Any]) -> None:
 
 
 def digest_of(directory: Path = LIBRARY_DIR) -> str:
+    """Hash of the six files; they are read again only when one of them changes (six stats)."""
+    paths = [directory / f"{name}.yaml" for name in FILES]
+    return _digest(tuple((str(p), p.stat().st_mtime_ns if p.exists() else -1) for p in paths))
+
+
+@cache
+def _digest(files: tuple[tuple[str, int], ...]) -> str:
     sha = hashlib.sha256()
-    for name in FILES:
-        path = directory / f"{name}.yaml"
-        sha.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    for path_name, mtime_ns in files:
+        path = Path(path_name)
+        sha.update(path.stem.encode() + b"\0" + (path.read_bytes() if mtime_ns >= 0 else b"") + b"\0")
     return sha.hexdigest()
 
 

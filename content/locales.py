@@ -48,11 +48,6 @@ LOCALE_LETTERS: dict[str, str] = {
 }
 
 
-def N_(message: str) -> str:
-    """Mark a string for extraction where it is defined; it is translated where it is shown."""
-    return message
-
-
 class UnknownLocale(ValueError):
     pass
 
@@ -90,13 +85,22 @@ def _catalog(path: str, mtime_ns: int) -> Catalog | None:
 
 def catalog(code: str, directory: Path = TRANSLATIONS_DIR) -> Catalog | None:
     path = po_path(code, directory)
-    mtime = path.stat().st_mtime_ns if path.exists() else -1
-    return _catalog(str(path), mtime)
+    return _catalog(str(path), mtime_ns(path))
+
+
+def mtime_ns(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else -1
+
+
+@cache
+def _file_digest(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes() if mtime_ns >= 0 else b"").hexdigest()
 
 
 def catalog_digest(code: str, directory: Path = TRANSLATIONS_DIR) -> str:
+    """Hash of the locale's catalog, re-read only when the file changes (one stat per toolkit)."""
     path = po_path(code, directory)
-    return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
+    return _file_digest(str(path), mtime_ns(path))
 
 
 @dataclass
@@ -139,8 +143,9 @@ class Translator:
         if not found:
             self.fallbacks.add(source)
         if self.html:
-            # Catalog text is trusted markup, as with Jinja's i18n extension; parameters are escaped by %.
-            trusted = Markup(nfc(text))  # noqa: S704
+            # Catalog text is trusted markup, as with Jinja's i18n extension; parameters are escaped
+            # by %. The English fallback is source text, not markup, so it is escaped first.
+            trusted = Markup(nfc(text)) if found else escape(nfc(text))  # noqa: S704
             result: Any = trusted % variables if variables else trusted
             if not found:
                 result = Markup('<span class="untranslated" lang="en" dir="ltr" title="Not yet translated">') + (
@@ -152,15 +157,11 @@ class Translator:
 
     def gettext(self, message: str, **variables: Any) -> Any:
         text, found = self._lookup(message, None, 1)
-        if self.html and not found:
-            text = str(escape(text))
         return self._finish(text, found, message, variables)
 
     def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> Any:
         variables.setdefault("num", n)
         text, found = self._lookup(singular, plural, n)
-        if self.html and not found:
-            text = str(escape(text))
         return self._finish(text, found, singular, variables)
 
     # Helpers that keep templates free of Babel imports.
@@ -208,8 +209,16 @@ class Completeness:
 
 def completeness(code: str, directory: Path = TRANSLATIONS_DIR) -> Completeness:
     """Counted with polib, and stricter than `pybabel --statistics`: a plural entry counts as
-    translated only when every form is filled, and a fuzzy entry never counts."""
+    translated only when every form is filled, and a fuzzy entry never counts. Parsed again only
+    when the catalog file changes."""
     check_locale(code)
+    path = directory / "messages.pot" if code == SOURCE_LOCALE else po_path(code, directory)
+    return _completeness(code, str(directory), mtime_ns(path))
+
+
+@cache
+def _completeness(code: str, directory_name: str, mtime_ns: int) -> Completeness:
+    directory = Path(directory_name)
     expected = get_plural(code)
     if code == SOURCE_LOCALE:
         pot = polib.pofile(str(directory / "messages.pot"))

@@ -51,7 +51,6 @@ def _render(template: str, toolkit: Toolkit, translator: Translator | None = Non
         tk=toolkit,
         t=t,
         _=t.gettext,
-        gettext=t.gettext,
         ngettext=t.ngettext,
         locale=toolkit.locale,
         dir=direction(toolkit.locale),
@@ -64,10 +63,6 @@ def _render(template: str, toolkit: Toolkit, translator: Translator | None = Non
 def render_html(toolkit: Toolkit) -> str:
     """The responsive page: one self-contained file (styles inline) that works offline."""
     return _render("toolkit.html", toolkit)
-
-
-def stylesheet() -> str:
-    return str(_css())
 
 
 def _pdf(html: str, extra_css: str = "") -> Any:

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from .locales import N_, Translator, nfc
+from .locales import Translator, nfc
 from .toolkit import Toolkit
 
 
@@ -39,7 +39,6 @@ _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 _URL = re.compile(r"https?://\S+")
 SHORT_POSTS = 6
 LONG_SIGNS = 8
-N_("Social posts")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ def _send(toolkit: Toolkit, fmt: str, paper: str, organisation_id: int, *, publi
     return response
 
 
+def _can_publish() -> bool:
+    return g.user.role in (Role.ADMIN, Role.COORDINATOR)
+
+
 def _language_choices() -> list[tuple[str, str]]:
     ui = str(get_locale())
     return [(code, f"{language_name(code)} ({language_name(code, ui)})" if code != ui else language_name(code))
@@ -75,17 +79,18 @@ def _language_choices() -> list[tuple[str, str]]:
 def index() -> Any:
     ui_locale = str(get_locale())
     org = g.user.organisation_id
+    audiences = service.audience_choices()
     return render_template(
         "toolkits/index.html",
-        audiences=service.audience_choices(),
+        audiences=audiences,
         languages=_language_choices(),
         chosen_locale=ui_locale if ui_locale in LOCALES else "en",
         countries=service.countries(),
         chosen_country=default_country(ui_locale),
         publications=service.publications(org),
         downloads=service.download_stats(org),
-        audience_titles={a["id"]: a["title"] for a in service.audience_choices()},
-        can_publish=g.user.role in (Role.ADMIN, Role.COORDINATOR),
+        audience_titles={a["id"]: a["title"] for a in audiences},
+        can_publish=_can_publish(),
     )
 
 
@@ -109,12 +114,12 @@ def _preview_context(toolkit: Toolkit) -> dict[str, Any]:
         "posts": social_posts(toolkit),
         "platforms": {p.id: p.name for p in PLATFORMS},
         "countries": service.countries(),
+        # Only publishers see the form that lists drafts.
         "drafts": db.session.scalars(
             select(CampaignDraft).where(CampaignDraft.organisation_id == g.user.organisation_id)
             .order_by(CampaignDraft.id.desc())
-        ).all(),
-        "can_publish": g.user.role in (Role.ADMIN, Role.COORDINATOR),
-        "locales": LOCALES,
+        ).all() if _can_publish() else [],
+        "can_publish": _can_publish(),
     }
 
 
@@ -192,10 +197,10 @@ def publish(audience: str, locale: str) -> Any:
         except ValueError:
             draft = None
     campaign, errors = campaign_from_form(form, draft)
-    toolkit = service.toolkit_or_404(audience, locale, country, campaign)
     if errors:
         context = _preview_context(service.toolkit_or_404(audience, locale, country))
         return render_template("toolkits/preview.html", form=form, errors=errors, **context), 400
+    toolkit = service.toolkit_or_404(audience, locale, country, campaign)
     publication = service.publish(g.actor, g.user.organisation_id, toolkit, campaign)
     flash(gettext("Published. Anyone with the link can open and download this toolkit."), "success")
     return redirect(url_for("toolkits.index", _anchor=f"publication-{publication.id}"))
