@@ -835,6 +835,21 @@ def _missing_column(column: str, purpose: str, columns: Sequence[str]) -> Issue:
     return _issue("error", "missing_column", column=column, purpose=purpose, available=_names(columns))
 
 
+def _flag(
+    report: ValidationReport,
+    mask: pd.Series | BoolArray,
+    severity: Severity,
+    code: str,
+    index: pd.Index,
+    labels: pd.Series | None = None,
+    **params: Any,
+) -> None:
+    """Report `code` once for all the rows where `mask` is true, naming them; nothing when none are."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.any():
+        report.add(_issue(severity, code, rows=_rows(mask, index), labels=_labels(labels, mask), **params))
+
+
 def _rows(mask: pd.Series | BoolArray, index: pd.Index) -> npt.NDArray[np.int64]:
     """Spreadsheet row numbers of the rows where ``mask`` is true."""
     return np.asarray(index[np.asarray(mask, dtype=bool)], dtype=np.int64) + 2
@@ -969,24 +984,14 @@ def _population(raw: pd.Series, column: str, index: pd.Index, labels: pd.Series,
             )
         )
     empty = blank | (values == 0)
-    if empty.any():
-        report.add(
-            _issue(
-                "warning",
-                "population_missing",
-                column=column,
-                rows=_rows(empty, index),
-                labels=_labels(labels, empty.to_numpy()),
-            )
-        )
+    _flag(report, empty, "warning", "population_missing", index, labels, column=column)
     return values.where(values > 0)
 
 
 def _check_unique_ids(ids: pd.Series, column: str, index: pd.Index, report: ValidationReport) -> None:
     """Report empty and repeated area ids, one issue each naming the rows."""
     missing = ids == ""
-    if missing.any():
-        report.add(_issue("error", "missing_id", column=column, rows=_rows(missing, index)))
+    _flag(report, missing, "error", "missing_id", index, column=column)
     duplicated = ids.duplicated(keep=False) & ~missing
     if duplicated.any():
         report.add(
@@ -1070,16 +1075,7 @@ def read_areas(
     if name_c is not None:
         names = _as_text(attributes[name_c])
         no_name = names == ""
-        if no_name.any():
-            report.add(
-                _issue(
-                    "warning",
-                    "missing_name",
-                    column=name_c,
-                    rows=_rows(no_name, index),
-                    labels=_labels(labels, no_name.to_numpy()),
-                )
-            )
+        _flag(report, no_name, "warning", "missing_name", index, labels, column=name_c)
         names = names.where(~no_name, ids)
     else:
         names = ids
@@ -1153,8 +1149,7 @@ def _checked_polygons(
             _issue("warning", "geometry_repaired", rows=_rows(repaired, index), labels=_labels(labels, repaired))
         )
     empty = (shapely.is_missing(arr) | shapely.is_empty(arr)) & ~not_polygon
-    if empty.any():
-        report.add(_issue("warning", "geometry_empty", rows=_rows(empty, index), labels=_labels(labels, empty)))
+    _flag(report, empty, "warning", "geometry_empty", index, labels)
     return arr
 
 
@@ -1368,8 +1363,7 @@ def read_incidents(
     def date_examples(mask: BoolArray) -> str:
         return _examples(_as_text(frame[date_c][mask]))
 
-    if blank_date.any():
-        report.add(_issue("warning", "date_missing", column=date_c, rows=_rows(blank_date, index)))
+    _flag(report, blank_date, "warning", "date_missing", index, column=date_c)
     bad_date = no_date & ~blank_date
     if bad_date.any():
         report.add(
@@ -1414,15 +1408,7 @@ def read_incidents(
         lat, lat_blank, lat_bad = _to_number(frame[lat_c], delimiter)
         lon, lon_blank, lon_bad = _to_number(frame[lon_c], delimiter)
         missing = (lat_blank | lon_blank).to_numpy()
-        if missing.any():
-            report.add(
-                _issue(
-                    "warning",
-                    "coordinates_missing",
-                    rows=_rows(missing, index),
-                    what=f"column '{lat_c}' or '{lon_c}' is",
-                )
-            )
+        _flag(report, missing, "warning", "coordinates_missing", index, what=f"column '{lat_c}' or '{lon_c}' is")
         for column, bad, raw in ((lat_c, lat_bad, frame[lat_c]), (lon_c, lon_bad, frame[lon_c])):
             bad = bad.to_numpy() & ~missing
             if bad.any():
@@ -1444,8 +1430,7 @@ def read_incidents(
         arr = _geometry_array(located)
         type_id = shapely.get_type_id(arr)
         absent = shapely.is_missing(arr) | shapely.is_empty(arr)
-        if absent.any():
-            report.add(_issue("warning", "coordinates_missing", rows=_rows(absent, index), what="the point is"))
+        _flag(report, absent, "warning", "coordinates_missing", index, what="the point is")
         not_point = ~absent & (type_id != 0)
         if not_point.any():
             kinds = pd.Series(type_id[not_point]).map(_GEOMETRY_TYPE_NAMES).fillna("not a point")
@@ -1482,8 +1467,7 @@ def read_incidents(
                     )
                 )
     zero = usable & (lat_values == 0.0) & (lon_values == 0.0)
-    if zero.any():
-        report.add(_issue("warning", "coordinates_zero", rows=_rows(zero, index)))
+    _flag(report, zero, "warning", "coordinates_zero", index)
     drop |= ~usable | lat_out | lon_out | zero
 
     keep = ~drop
@@ -1554,15 +1538,12 @@ def read_counts(
     ids = _as_text(frame[area_c])
     periods = _as_text(frame[period_c])
     no_id = ids == ""
-    if no_id.any():
-        report.add(_issue("error", "missing_id", column=area_c, rows=_rows(no_id, index)))
+    _flag(report, no_id, "error", "missing_id", index, column=area_c)
     no_period = periods == ""
-    if no_period.any():
-        report.add(_issue("error", "period_missing", column=period_c, rows=_rows(no_period, index)))
+    _flag(report, no_period, "error", "period_missing", index, column=period_c)
 
     values, blank, bad = _to_number(frame[count_c], loaded.delimiter)
-    if blank.any():
-        report.add(_issue("error", "count_missing", column=count_c, rows=_rows(blank, index)))
+    _flag(report, blank, "error", "count_missing", index, column=count_c)
     fractional = values.notna() & (np.mod(values.fillna(0.0), 1) != 0)
     not_integer = bad | fractional
     if not_integer.any():
@@ -1653,8 +1634,7 @@ def read_indicators(source: TableSource, *, area_col: str = "area_id") -> tuple[
                     examples=_examples(_as_text(frame[column])[bad]),
                 )
             )
-        if blank.any():
-            report.add(_issue("warning", "value_missing", column=column, rows=_rows(blank, index)))
+        _flag(report, blank, "warning", "value_missing", index, column=column)
         if _SHARE_RE.match(_column_key(column)):
             outside = (values < 0) | (values > 100)
             if outside.any():
