@@ -22,7 +22,7 @@ from content.bundle import check_format
 from content.library import default_library
 from content.locales import LOCALES
 
-from ..db import write_intent
+from ..db import side_write
 from ..extensions import db
 from ..models import Area, CampaignDraft, ToolkitDownload, ToolkitPublication
 from .audit import Actor, record
@@ -70,8 +70,8 @@ def embed_policy(html: str) -> str:
 
 
 def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str, *, public: bool) -> None:
-    """Add one to today's counter for this toolkit, format and paper, in one atomic upsert on
-    its own short transaction (a download is a GET; it must not turn the request into a write)."""
+    """Add one to today's counter for this toolkit, format and paper, in one atomic upsert
+    (`side_write`: a download is a GET and must not turn the request into a write)."""
     values = {
         "organisation_id": organisation_id,
         "day": dt.date.today(),
@@ -89,8 +89,7 @@ def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str,
     stmt = insert(table).values(**values).on_conflict_do_update(
         index_elements=key, set_={"count": table.c.count + 1}
     )
-    with write_intent(), db.engine.begin() as conn:
-        conn.execute(stmt)
+    side_write(stmt)
 
 
 @dataclass(frozen=True)
