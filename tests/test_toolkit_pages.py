@@ -204,3 +204,11 @@ def test_demo_trainer_can_open_every_toolkit_in_every_language(trainer) -> None:
             assert page.status_code == 200 and f'<html lang="{code}"' in page.get_data(as_text=True)
             social = trainer.get(f"/toolkits/{audience}/{code}/download/social")
             assert social.status_code == 200 and social.mimetype == "text/plain"
+
+
+def test_site_language_switcher_is_unchanged_on_the_toolkits_page(trainer) -> None:  # type: ignore[no-untyped-def]
+    html = trainer.get("/toolkits/?lang=en").get_data(as_text=True)
+    switcher = html.split('class="languages"', 1)[1].split("</nav>", 1)[0]
+    assert ">Lietuvių<" in switcher and "(Lithuanian)" not in switcher
+    picker = html.split('id="locale"', 1)[1].split("</select>", 1)[0]
+    assert "Lietuvių (Lithuanian)" in picker

@@ -83,7 +83,7 @@ def index() -> Any:
     return render_template(
         "toolkits/index.html",
         audiences=audiences,
-        languages=_language_choices(),
+        toolkit_languages=_language_choices(),
         chosen_locale=ui_locale if ui_locale in LOCALES else "en",
         countries=service.countries(),
         chosen_country=default_country(ui_locale),
