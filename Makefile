@@ -1,25 +1,36 @@
 # Two commands on a fresh machine:
 #   make run    install, migrate, load the demo and serve http://127.0.0.1:5000
 #   make test   install (with test tools and Chromium) and run the whole test suite
-# Set DATABASE_URL=postgresql+psycopg://user:pass@host/db to run either against PostgreSQL.
+# Set DATABASE_URL=postgresql+psycopg://user:pass@host/db to run either against PostgreSQL
+# (the driver, psycopg, is installed with the rest).
+#
+# Both install exactly the versions and hashes in requirements/*.txt, the lock. `make lock`
+# re-resolves it to the newest versions pyproject.toml allows and runs the tests on the result.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
 PORT ?= 5000
 PYTEST_ARGS ?=
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV := requirements/dev.txt
+LOCK_FLAGS := --python $(PY) --python-platform linux --generate-hashes --quiet --custom-compile-command "make lock"
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev system-packages system-runtime translations translations-update lint bench clean
+.PHONY: run test install install-dev system-packages system-runtime translations translations-update lint bench clean \
+	lock audit
 
-$(VENV)/.installed: pyproject.toml
+# The lock is complete (--require-hashes refuses anything not in it); the project itself is then
+# installed editable with the locked setuptools, so no build step fetches an unpinned package.
+$(VENV)/.installed: $(LOCK_RUNTIME) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PIP) install --quiet --require-hashes -r $(LOCK_RUNTIME)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed $(LOCK_DEV)
+	$(PIP) install --quiet --require-hashes -r $(LOCK_DEV)
 	touch $@
 
 install: $(VENV)/.installed translations
@@ -45,12 +56,25 @@ test: system-packages install-dev
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treated as a failure"; fi; exit $$rc
 
 lint: install-dev
-	$(VENV)/bin/ruff check campaigns targeting content tests bench
+	$(VENV)/bin/ruff check campaigns targeting content tests bench scripts/audit_lock.py
 	$(VENV)/bin/mypy
 
 bench: install-dev
 	$(PY) bench/sqlite_locking.py
 	$(PY) bench/content.py
+
+# Re-resolve both locks to the newest versions pyproject.toml allows (the dev set first, then the
+# runtime set constrained by it, so both name the same versions), list what moved, and run the
+# whole suite on the new set. Commit requirements/ only if it is green.
+lock: $(VENV)/.installed-dev
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev --upgrade $(LOCK_FLAGS) -o $(LOCK_DEV)
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in -c $(LOCK_DEV) $(LOCK_FLAGS) -o $(LOCK_RUNTIME)
+	@echo "Versions that moved:"; git diff --no-color -U0 -- requirements | grep -E '^[-+][A-Za-z0-9]' || echo "  none"
+	$(MAKE) test
+
+# Known vulnerabilities in the locked set (PyPI's advisory data); fails when a fixed version exists.
+audit: $(VENV)/.installed-dev
+	$(PY) scripts/audit_lock.py $(LOCK_DEV)
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from content.locales import TRANSLATIONS_DIR, direction
 
-from . import access
+from . import access, connection
 from . import db as dbmod
 from .config import SUPPORTED_LOCALES, load_settings
 from .extensions import babel, csrf, db, migrate
@@ -25,17 +26,31 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. `config` overrides the environment (tests pass their own database and keys)."""
+    """Build the app. `config` overrides the environment (tests pass their own database and keys).
+
+    Raises `connection.StartupError`, one line saying what to fix, for a setting it cannot start
+    with: a bad value, a database driver that is not installed, a database it cannot reach."""
     app = Flask(__name__, instance_relative_config=True)
     instance = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
     app.instance_path = str(instance)  # caches and parked uploads live beside the database, per app
-    settings = load_settings(instance, {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"})
+    try:
+        settings = load_settings(instance, {k: v for k, v in (config or {}).items() if k != "INSTANCE_PATH"})
+    except ValueError as exc:
+        raise connection.StartupError(str(exc)) from None
+    url = connection.parse(settings.database_url)
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=connection.engine_options(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout_s=settings.db_pool_timeout,
+            connect_timeout_s=settings.db_connect_timeout,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        ),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.force_https_cookies,
@@ -53,12 +68,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
 
-    db.init_app(app)
+    try:
+        db.init_app(app)  # creates the engine, which imports the driver
+    except (ImportError, NoSuchModuleError, ArgumentError) as exc:
+        raise connection.StartupError(connection.driver_problem(settings.database_url, exc)) from None
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     if settings.is_sqlite:
         with app.app_context():
             dbmod.configure_sqlite(db.engine, settings.sqlite_busy_timeout_ms)
+    with app.app_context():
+        connection.check(db.engine, settings.database_url)
 
     _register_request_cycle(app)
     csrf.init_app(app)  # after the gate: a signed-out POST goes to the login page, not a CSRF error

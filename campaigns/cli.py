@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .db import write_intent
@@ -61,10 +61,26 @@ def _user(email: str) -> User:
     return user
 
 
-users_cli = AppGroup("users", help="Create and list user accounts.")
-tokens_cli = AppGroup("tokens", help="Create, list and revoke API tokens.")
-demo_cli = AppGroup("demo", help="Demo data: real boundaries and populations, synthetic incidents.")
-scheduler_cli = AppGroup("scheduler", help="The one process that runs periodic jobs.")
+def _require_schema() -> None:
+    """Before any command of these groups: the database must be migrated, or say what to run."""
+    from . import PACKAGE_DIR
+    from .connection import schema_problem
+
+    problem = schema_problem(db.engine, PACKAGE_DIR / "migrations")
+    if problem:
+        raise click.ClickException(problem)
+
+
+def _group(name: str, help_text: str) -> AppGroup:
+    group = AppGroup(name, help=help_text)
+    group.callback = with_appcontext(_require_schema)
+    return group
+
+
+users_cli = _group("users", "Create and list user accounts.")
+tokens_cli = _group("tokens", "Create, list and revoke API tokens.")
+demo_cli = _group("demo", "Demo data: real boundaries and populations, synthetic incidents.")
+scheduler_cli = _group("scheduler", "The one process that runs periodic jobs.")
 
 
 @users_cli.command("create")

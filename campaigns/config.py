@@ -16,6 +16,8 @@ from typing import Any
 
 from content.locales import LOCALES
 
+from .connection import normalise_url
+
 # The pages ship in exactly the languages the toolkits do: one list, kept by the content library.
 SUPPORTED_LOCALES: tuple[str, ...] = LOCALES
 
@@ -34,6 +36,11 @@ class Settings:
     suppression_k: int = 11
     default_locale: str = "en"
     sqlite_busy_timeout_ms: int = 5000
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_pool_timeout: int = 10
+    db_connect_timeout: int = 5
+    db_statement_timeout_ms: int = 60000
     session_hours: int = 12
     session_idle_minutes: int = 120
     login_max_failures: int = 5
@@ -54,6 +61,11 @@ _ENV_NAMES: dict[str, str] = {
     "suppression_k": "SUPPRESSION_K",
     "default_locale": "DEFAULT_LOCALE",
     "sqlite_busy_timeout_ms": "SQLITE_BUSY_TIMEOUT_MS",
+    "db_pool_size": "DB_POOL_SIZE",
+    "db_max_overflow": "DB_MAX_OVERFLOW",
+    "db_pool_timeout": "DB_POOL_TIMEOUT",
+    "db_connect_timeout": "DB_CONNECT_TIMEOUT",
+    "db_statement_timeout_ms": "DB_STATEMENT_TIMEOUT_MS",
     "session_hours": "SESSION_HOURS",
     "session_idle_minutes": "SESSION_IDLE_MINUTES",
     "behind_proxy": "BEHIND_PROXY",
@@ -108,12 +120,19 @@ def load_settings(instance_path: Path, overrides: Mapping[str, Any] | None = Non
     if not settings.database_url:
         instance_path.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, database_url=f"sqlite:///{instance_path / 'planner.sqlite3'}")
+    else:
+        settings = replace(settings, database_url=normalise_url(settings.database_url))
     if not settings.secret_key:
         settings = replace(settings, secret_key=_secret_key(instance_path))
     if settings.default_locale not in SUPPORTED_LOCALES:
         raise ValueError(
             f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {settings.default_locale!r}"
         )
+    for name in ("db_pool_size", "db_pool_timeout", "db_connect_timeout", "db_statement_timeout_ms"):
+        if getattr(settings, name) < 1:
+            raise ValueError(f"{_ENV_NAMES[name]} must be 1 or more, got {getattr(settings, name)}")
+    if settings.db_max_overflow < 0:
+        raise ValueError(f"DB_MAX_OVERFLOW must be 0 or more, got {settings.db_max_overflow}")
     if settings.suppression_k < 2:
         raise ValueError(f"SUPPRESSION_K must be 2 or more, got {settings.suppression_k}")
     return settings

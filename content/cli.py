@@ -73,7 +73,7 @@ def _locales(args: argparse.Namespace) -> int:
     incomplete = False
     for code in LOCALES:
         c = completeness(code)
-        plural = "ok" if c.plural_forms_ok else f"expected nplurals={c.expected_plurals}, header {c.plural_forms!r}"
+        plural = "ok" if c.plural_forms_ok else c.plural_problem
         print(f"{code:<7} {language_name(code, 'en'):<12} {c.translated:>10} {c.fuzzy:>6} {c.missing:>8} "
               f"{c.total:>6} {c.percent:>6.1f}  {plural}")
         incomplete |= c.percent < 100 or not c.plural_forms_ok

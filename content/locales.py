@@ -24,10 +24,11 @@ from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.lists import format_list
 from babel.messages.catalog import Catalog
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
+
+from . import plurals
 
 LOCALES: tuple[str, ...] = ("en", "lt", "pl", "ro", "bg", "uk", "ar", "vi", "es")
 SOURCE_LOCALE = "en"
@@ -121,7 +122,10 @@ class Translator:
         check_locale(self.locale)
         self.fallbacks: set[str] = set()
         self._catalog = None if self.locale == SOURCE_LOCALE else catalog(self.locale, self.directory)
-        expr = self._catalog.plural_expr if self._catalog is not None else get_plural(self.locale).plural_expr
+        if self._catalog is not None:
+            expr = self._catalog.plural_expr
+        else:
+            expr = plurals.parse(plurals.expected(self.locale))[1]
         self._plural: Callable[[int], int] = _gettext.c2py(expr)
 
     def _lookup(self, msgid: str, plural: str | None, n: int) -> tuple[str, bool]:
@@ -201,6 +205,7 @@ class Completeness:
     plural_forms: str
     expected_plurals: int
     plural_forms_ok: bool
+    plural_problem: str = ""
 
     @property
     def percent(self) -> float:
@@ -209,21 +214,42 @@ class Completeness:
 
 def completeness(code: str, directory: Path = TRANSLATIONS_DIR) -> Completeness:
     """Counted with polib, and stricter than `pybabel --statistics`: a plural entry counts as
-    translated only when every form is filled, and a fuzzy entry never counts. Parsed again only
-    when the catalog file changes."""
+    translated only when every form is filled, and a fuzzy entry never counts. The plural rule is
+    checked against the project's table (`content.plurals`), not the installed Babel, so the
+    answer does not change with a Babel release. Parsed again only when the catalog file changes."""
     check_locale(code)
     path = directory / "messages.pot" if code == SOURCE_LOCALE else po_path(code, directory)
     return _completeness(code, str(directory), mtime_ns(path))
 
 
+def _plural_problem(header: str, code: str, plural_entries: list[Any]) -> str:
+    """Empty when the catalog follows the recorded rule, else one sentence saying what is wrong."""
+    rule = plurals.expected(code)
+    count = plurals.expected_count(code)
+    try:
+        found = plurals.parse(header)[0]
+        plurals.choices(header)
+    except plurals.PluralFormsError as exc:
+        return str(exc)
+    if found != count:
+        return f"header has nplurals={found}, the rule for {code} has {count}: {rule}"
+    if not plurals.same_rule(header, rule):
+        numbers = ", ".join(str(n) for n in plurals.disagreements(header, rule))
+        return f"header picks other forms than the rule for {code} ({rule}) for n = {numbers}"
+    wrong = [e.msgid for e in plural_entries if len(e.msgstr_plural) != count]
+    if wrong:
+        return f"{len(wrong)} plural entries do not have {count} forms, the first: {wrong[0]!r}"
+    return ""
+
+
 @cache
 def _completeness(code: str, directory_name: str, mtime_ns: int) -> Completeness:
     directory = Path(directory_name)
-    expected = get_plural(code)
+    expected = plurals.expected_count(code)
     if code == SOURCE_LOCALE:
         pot = polib.pofile(str(directory / "messages.pot"))
         total = len([e for e in pot if not e.obsolete])
-        return Completeness(code, total, total, 0, 0, "", expected.num_plurals, True)
+        return Completeness(code, total, total, 0, 0, "", expected, True)
     po = polib.pofile(str(po_path(code, directory)))
     entries = [e for e in po if not e.obsolete]
     fuzzy = sum(1 for e in entries if "fuzzy" in e.flags)
@@ -233,14 +259,12 @@ def _completeness(code: str, directory_name: str, mtime_ns: int) -> Completeness
             continue
         if entry.msgid_plural:
             forms = entry.msgstr_plural
-            if len(forms) == expected.num_plurals and all(v.strip() for v in forms.values()):
+            if len(forms) == expected and all(v.strip() for v in forms.values()):
                 translated += 1
         elif entry.msgstr.strip():
             translated += 1
     header = po.metadata.get("Plural-Forms", "")
-    plural_ok = header.replace(" ", "").startswith(f"nplurals={expected.num_plurals};") and all(
-        len(e.msgstr_plural) == expected.num_plurals for e in entries if e.msgid_plural
-    )
+    problem = _plural_problem(header, code, [e for e in entries if e.msgid_plural])
     return Completeness(
         locale=code,
         total=len(entries),
@@ -248,6 +272,7 @@ def _completeness(code: str, directory_name: str, mtime_ns: int) -> Completeness
         fuzzy=fuzzy,
         missing=len(entries) - translated - fuzzy,
         plural_forms=header,
-        expected_plurals=expected.num_plurals,
-        plural_forms_ok=plural_ok,
+        expected_plurals=expected,
+        plural_forms_ok=not problem,
+        plural_problem=problem,
     )

@@ -181,11 +181,57 @@ def test_completeness_is_stricter_than_pybabel(tmp_path: Path) -> None:
     assert stats.plural_forms_ok and stats.percent == 25
 
 
+def _catalog_with_header(directory: Path, code: str, header: str, forms: int) -> None:
+    (directory / code / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Plural-Forms": header}
+    po.append(polib.POEntry(msgid="%(num)s day", msgid_plural="%(num)s days",
+                            msgstr_plural={i: f"%(num)s día {i}" for i in range(forms)}))
+    po.save(str(directory / code / "LC_MESSAGES" / "messages.po"))
+
+
+def test_completeness_names_a_plural_rule_that_is_not_the_recorded_one(tmp_path: Path) -> None:
+    """The catalog shipped before the lock (gettext's two Spanish forms) is reported, with the reason."""
+    _catalog_with_header(tmp_path, "es", "nplurals=2; plural=(n != 1);", 2)
+    stats = completeness("es", tmp_path)
+    assert not stats.plural_forms_ok
+    assert "nplurals=2" in stats.plural_problem and "has 3" in stats.plural_problem
+    # Same count, other behaviour: Arabic with forms 4 and 5 swapped against CLDR's order.
+    swapped = ("nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : "
+               "n%100>=0 && n%100<=2 ? 4 : 5);")
+    _catalog_with_header(tmp_path, "ar", swapped, 6)
+    problem = completeness("ar", tmp_path).plural_problem
+    assert "for n = 11, 12" in problem, problem
+    # Same behaviour written differently (gettext's traditional Lithuanian expression) is the same rule.
+    _catalog_with_header(tmp_path, "lt", "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : "
+                         "n%10>=2 && (n%100<10 || n%100>=20) ? 1 : 2);", 3)
+    assert completeness("lt", tmp_path).plural_forms_ok
+    _catalog_with_header(tmp_path, "pl", "nplurals=3; plural=n==1 ? 0 :", 3)
+    assert "gettext cannot read" in completeness("pl", tmp_path).plural_problem
+
+
+def test_completeness_does_not_ask_the_installed_babel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Babel whose CLDR says something else (as 2.18 did for Spanish) changes no verdict."""
+    import babel.messages.plurals as babel_plurals
+
+    def older_babel(_locale: object) -> babel_plurals._PluralTuple:
+        return babel_plurals._PluralTuple((2, "(n != 1)"))
+
+    monkeypatch.setattr(babel_plurals, "get_plural", older_babel)
+    from content import locales as locales_module
+
+    locales_module._completeness.cache_clear()
+    try:
+        assert all(completeness(code).plural_forms_ok for code in LOCALES)
+    finally:
+        locales_module._completeness.cache_clear()
+
+
 @pytest.mark.parametrize("code", [c for c in LOCALES if c != "en"])
 def test_shipped_locales_are_complete_with_cldr_plural_headers(code: str) -> None:
     stats = completeness(code)
     assert stats.percent == 100, (stats.missing, stats.fuzzy)
-    assert stats.plural_forms_ok, stats.plural_forms
+    assert stats.plural_forms_ok, stats.plural_problem
 
 
 @pytest.mark.parametrize("code", LOCALES)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import babel
 import polib
 import pytest
 from babel import Locale
+from babel.core import get_cldr_version
 from babel.messages.plurals import get_plural
 from flask.testing import FlaskClient
 
 from campaigns.config import SUPPORTED_LOCALES
+from content import plurals
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 TRANSLATED = [code for code in SUPPORTED_LOCALES if code != "en"]
@@ -27,14 +30,35 @@ def test_catalog_is_complete(code: str) -> None:
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
-def test_plural_forms_header_agrees_with_babel(code: str) -> None:
+def test_catalog_follows_the_recorded_plural_rule(code: str) -> None:
     po = polib.pofile(str(TRANSLATIONS / code / "LC_MESSAGES" / "messages.po"))
-    expected = get_plural(code)
-    header = po.metadata["Plural-Forms"].replace(" ", "")
-    assert header.startswith(f"nplurals={expected.num_plurals};")
+    rule, header = plurals.expected(code), po.metadata["Plural-Forms"]
+    assert plurals.same_rule(header, rule), plurals.disagreements(header, rule)
     for entry in po:
         if entry.msgid_plural:
-            assert len(entry.msgstr_plural) == expected.num_plurals
+            assert len(entry.msgstr_plural) == plurals.expected_count(code), entry.msgid
+
+
+@pytest.mark.parametrize("code", SUPPORTED_LOCALES)
+def test_recorded_plural_rules_are_those_of_the_locked_babel(code: str) -> None:
+    """The one test that reads Babel's CLDR plural data. Babel is pinned in requirements/*.txt, so it
+    fails only when `make lock` brings new CLDR data: then update content/plurals.py and that catalog."""
+    babel_rule = get_plural(code).plural_forms
+    assert plurals.same_rule(plurals.expected(code), babel_rule), (
+        f"Babel {babel.__version__} (CLDR {get_cldr_version()}) has another plural rule for {code}: {babel_rule} "
+        f"(differs for n = {plurals.disagreements(plurals.expected(code), babel_rule)}); content/plurals.py records "
+        f"Babel {plurals.BABEL_RELEASE}'s. Update the table and the {code} catalog's forms together."
+    )
+
+
+def test_spanish_round_millions_take_the_cldr_many_form(demo_app) -> None:  # type: ignore[no-untyped-def]
+    """Through Flask-Babel's compiled catalog, as a page would: 1000000 "de señales", 2 "señales"."""
+    from flask_babel import force_locale, ngettext
+
+    with demo_app.test_request_context(), force_locale("es"):
+        words = {n: ngettext("%(num)s warning sign", "%(num)s warning signs", n) for n in (1, 2, 1_000_000, 1_000_001)}
+    assert words == {1: "1 señal de alerta", 2: "2 señales de alerta",
+                     1_000_000: "1000000 de señales de alerta", 1_000_001: "1000001 señales de alerta"}
 
 
 @pytest.mark.parametrize("code", SUPPORTED_LOCALES)

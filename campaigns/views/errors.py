@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from .. import connection
 from ..access import api_error_handler, is_api_request
+from ..extensions import db
+
+RETRY_AFTER_SECONDS = 5
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         return render_template("errors/error.html", code=400, kind="csrf"), 400
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc: Exception) -> Any:
+        """A database restart or outage costs the requests in flight a 503, not a traceback; the
+        pool's pre-ping reconnects the next ones. Other database errors are bugs and stay 500s."""
+        if not connection.is_unavailable(exc):
+            raise exc
+        current_app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
+        with contextlib.suppress(Exception):  # the connection is gone; the pool discards it
+            db.session.rollback()
+        if is_api_request():
+            response = api_error_handler(ServiceUnavailable("The database is not answering; retry shortly."))
+        else:
+            response = current_app.make_response(
+                (render_template("errors/error.html", code=503, kind="unavailable"), 503)
+            )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

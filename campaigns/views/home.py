@@ -8,6 +8,7 @@ from flask import current_app, flash, g, jsonify, redirect, render_template, ses
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..access import ALL_ROLES, Section, allowed_roles
 from ..extensions import db
@@ -76,5 +77,9 @@ def account() -> Any:
 @bp.route("/healthz")
 def health() -> Any:
     """For a load balancer: the process answers and the database is reachable. Public, says nothing else."""
-    db.session.execute(text("SELECT 1"))
+    try:
+        db.session.execute(text("SELECT 1"))
+    except (OperationalError, InterfaceError):
+        db.session.rollback()
+        return jsonify(status="database unavailable"), 503
     return jsonify(status="ok")
