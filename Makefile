@@ -49,7 +49,7 @@ run: system-runtime install
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask demo load
 	@echo "Serving the planner on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(VENV)/bin/gunicorn --preload --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: system-packages install-dev
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
