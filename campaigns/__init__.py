@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from content.locales import TRANSLATIONS_DIR, direction
 
-from . import access, connection
+from . import access, bounded_ints, connection
 from . import db as dbmod
 from .config import SUPPORTED_LOCALES, load_settings
 from .extensions import babel, csrf, db, migrate
@@ -82,6 +82,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_request_cycle(app)
     csrf.init_app(app)  # after the gate: a signed-out POST goes to the login page, not a CSRF error
+    bounded_ints.register(app)  # before the blueprints add their <int:...> rules
     _register_blueprints(app)
     _register_template_helpers(app)
     from .cli import register_cli

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .models import Role
 from .services import accounts
@@ -95,16 +95,32 @@ def load_user() -> None:
     g.actor = Actor("web", g.user)
 
 
+def refuse_oversized_body() -> None:
+    """Answer 413 before anything reads a body larger than MAX_CONTENT_LENGTH.
+
+    Werkzeug only checks the limit when something first reads the form, and what reads it first
+    differs per route (the CSRF check, a view, nothing at all on the API), so the same request
+    could be a 413, a 400 or a redirect. Checking the declared length here gives every route the
+    same answer; a body sent without a length is still cut off by Werkzeug when it is read."""
+    limit = request.max_content_length
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+
+
 def gate() -> Any:
-    """Before every request: public endpoints pass; others need a user with an allowed role."""
+    """Before every request: public endpoints pass; others need a user with an allowed role.
+
+    A body over the size limit is refused first (after finding the user, so the error page
+    still shows who is signed in), whatever the route or the method."""
     endpoint = request.endpoint
     if endpoint is None:  # no route matched: let the 404/405 handler answer
+        refuse_oversized_body()
         return None
+    if endpoint != "static":
+        load_user()
+    refuse_oversized_body()
     if endpoint in PUBLIC_ENDPOINTS:
-        if endpoint != "static":
-            load_user()
         return None
-    load_user()
     if g.user is None:
         if is_api_request():
             return _api_error(401, "Authentication required: send 'Authorization: Bearer <token>'.")

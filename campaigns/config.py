@@ -43,8 +43,10 @@ class Settings:
     db_statement_timeout_ms: int = 60000
     session_hours: int = 12
     session_idle_minutes: int = 120
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per account from one client, in login_window_seconds
     login_window_seconds: int = 60
+    login_client_max_failures: int = 20  # from one client over all accounts, in login_client_window_seconds
+    login_client_window_seconds: int = 900
     behind_proxy: bool = False
     force_https_cookies: bool = False
     testing: bool = False

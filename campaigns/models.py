@@ -111,16 +111,22 @@ class UserSession(Model):
 
 
 class LoginAttempt(Model):
-    """Failed logins per account, kept in the database so the limit holds across workers.
+    """Failed logins per account and client, kept in the database so the limits hold across
+    workers (the rule is in `services.accounts.authenticate`).
 
     `account_key` is an HMAC of the normalised e-mail, so unknown addresses are throttled too
-    and no raw address typed by a stranger is stored."""
+    and no raw address typed by a stranger is stored; `client_key` is an HMAC of the client's
+    network address (an IPv6 client's /64), so no IP address is stored either."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_key_at", "account_key", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_key_at", "account_key", "attempted_at"),
+        Index("ix_login_attempts_client_at", "client_key", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

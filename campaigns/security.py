@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+
+# Unicode controls, format characters (bidi overrides, zero-width), separators, unassigned and
+# private-use code points: nothing a real path on this site contains.
+_CONTROL_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -46,7 +54,22 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def is_safe_redirect(target: str | None) -> bool:
-    """Only same-site relative paths may be used as the `next` page after login."""
+    """Only same-site relative paths may be used as the `next` page after login.
+
+    Browsers forgive a lot before they parse a URL: they drop tabs and newlines anywhere in it,
+    trim leading spaces and controls, and read a backslash as a slash. So `?next=/%09/evil.example`
+    (a tab) and `/\\evil.example` both lead to another site, and a newline in a Location header
+    is a 500 (or worse, a header injection). The target is refused when, as given or once more
+    percent-decoded, it holds any control or format character, whitespace or backslash, has a
+    scheme or a host, or does not start with exactly one slash: what is left is a path here."""
     if not target:
         return False
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+    for text in (target, unquote(target)):
+        if any(ch == "\\" or ch.isspace() or unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
+            return False
+        if not text.startswith("/") or text.startswith("//"):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True

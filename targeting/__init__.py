@@ -5,12 +5,13 @@ dataclasses) so they run the same in the application, a notebook or a script.
 """
 
 from .privacy import DEFAULT_K, find_identifier_columns, suppress_series, suppress_table
-from .ranking import DEFAULT_WEIGHTS, RankingInputError, explain, rank_areas
+from .ranking import DEFAULT_WEIGHTS, NothingToRankError, RankingInputError, explain, rank_areas
 from .segments import rank_exploitation_types, rank_segments
 
 __all__ = [
     "DEFAULT_K",
     "DEFAULT_WEIGHTS",
+    "NothingToRankError",
     "RankingInputError",
     "explain",
     "find_identifier_columns",

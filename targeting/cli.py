@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .export import format_for_path, write_ranking
-from .inputs import ValidationReport, read_areas, read_counts, read_incidents, read_indicators
+from .inputs import ValidationReport, check_area_ids, read_areas, read_counts, read_incidents, read_indicators
 from .privacy import DEFAULT_K
 from .ranking import FACTORS, RankingInputError, rank_areas
 
@@ -89,6 +89,7 @@ def _rank(args: argparse.Namespace) -> int:
         args.areas, id_col=args.id_field, name_col=args.name_field, population_col=args.population_field
     )
     ok = _show(report, str(args.areas))
+    areas_ok = ok
     incidents = counts = None
     if args.incidents is not None:
         incidents, report = read_incidents(
@@ -101,6 +102,8 @@ def _rank(args: argparse.Namespace) -> int:
         ok = _show(report, str(args.incidents)) and ok
     else:
         counts, report = read_counts(args.counts)
+        if report.ok and areas_ok:  # name the rows and ids that match no area, not just how many
+            report.extend(check_area_ids(counts, areas).issues)
         ok = _show(report, str(args.counts)) and ok
     indicator_cols: list[str] = []
     if args.indicators is not None:

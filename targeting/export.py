@@ -13,6 +13,8 @@ from typing import Final, Literal
 import geopandas
 import pandas as pd
 
+from .csv_cells import csv_bytes
+
 __all__ = [
     "FORMATS",
     "MEDIA_TYPES",
@@ -65,7 +67,7 @@ def ranking_bytes(
     if ranked["suppressed"].any() and ranked.loc[ranked["suppressed"], "count"].notna().any():
         raise ValueError("this ranking shows small counts; rank with suppress=True before writing it out")
     if fmt == "csv":
-        return _plain(ranked).to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return csv_bytes(_plain(ranked))  # names and ids from uploads: formulas neutralised
     if areas is None:
         raise ValueError(f"{fmt} output needs the area shapes")
     gdf = ranking_geodataframe(_plain(ranked), areas)

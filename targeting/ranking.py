@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import geopandas
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 from .assign import count_by_area, points_to_areas
 from .contiguity import queen_contiguity
 from .hotspots import hot_spots
+from .inputs.parsing import GRANULARITIES, PERIOD_NAMES, parse_periods
 from .privacy import DEFAULT_K, suppress_series
 from .rates import PER, eb_global, eb_spatial, raw_rate, usable
 from .trends import emerging_patterns, mann_kendall, rising_since, trend_labels
@@ -35,8 +36,10 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "FACTORS",
     "RESULT_COLUMNS",
+    "NothingToRankError",
     "Progress",
     "RankingInputError",
+    "check_rankable",
     "explain",
     "rank_areas",
 ]
@@ -60,7 +63,24 @@ _CONFIDENCE: Final = {3: "99", 2: "95", 1: "90"}
 
 
 class RankingInputError(ValueError):
-    """The inputs cannot be ranked; the message says which column or value to fix."""
+    """The inputs cannot be ranked; the message (one line) says which column or value to fix.
+
+    ``code`` names the problem and ``params`` the values in the message, so a caller that speaks
+    another language (the web app) can phrase it itself; the English message is the fallback."""
+
+    def __init__(self, message: str, *, code: str = "invalid_input", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+class NothingToRankError(RankingInputError):
+    """No incident reaches any area (or the ranked period): every count is zero.
+
+    Ranked anyway, every area would get the same score (50) and the ranks would follow the area
+    ids, which looks like a result but says nothing; so it is refused, with the likely cause.
+    Codes: ``no_incidents`` (no rows), ``all_counts_zero``, ``all_points_outside``,
+    ``all_ids_unknown``, ``period_empty``."""
 
 
 @dataclass(frozen=True)
@@ -69,13 +89,78 @@ class _Counts:
     periods: list[str]
     outside: int
     unmatched: int
+    unmatched_ids: list[str]
 
 
-def _periods_of(values: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
-    """Codes and labels of the periods; the text clean-up runs on the few distinct values only."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    labels = pd.Series(uniques).astype("string").str.strip().to_numpy(dtype=object)
-    return codes, [str(v) if v is not pd.NA else "" for v in labels]
+def _at(table: pd.DataFrame, mask: npt.NDArray[np.bool_], limit: int = 5) -> str:
+    """'index 3, 7 and 12 more': where in the caller's table the first offending rows are."""
+    found = table.index[mask]
+    shown = ", ".join(str(v) for v in found[:limit])
+    return f"index {shown}" + (f" and {len(found) - limit} more" if len(found) > limit else "")
+
+
+def _periods_of(
+    table: pd.DataFrame, period_col: str, extra_periods: Sequence[object]
+) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Per-row period position and the periods in time order (canonical labels).
+
+    Parsed once per distinct value. '2012' and '2012.0' are one year; a value that is no year,
+    quarter or month, or a mix of kinds, is refused: periods are ordered in time (not as text,
+    where 'Jan 2012' would come after '2014') and the trend needs one kind of step."""
+    codes, uniques = pd.factorize(table[period_col], use_na_sentinel=True)
+    parsed = parse_periods(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    extra = parse_periods(pd.Series(list(extra_periods) or [""], dtype=object))  # [""]: one blank, skipped
+    if parsed.invalid.any():
+        row_invalid = (codes >= 0) & parsed.invalid[np.maximum(codes, 0)]
+        values = ", ".join(f"'{v}'" for v in pd.unique(table[period_col][row_invalid].astype(str))[:5])
+        raise RankingInputError(
+            f"column '{period_col}' has values that are not a year, a quarter or a month ({values}, at "
+            f"{_at(table, row_invalid)}); write periods as 2021, 2021-Q3 or 2021-07",
+            code="period_unparseable",
+            column=period_col,
+            values=values,
+        )
+    if extra.invalid.any() or (extra_periods and extra.blank.any()):
+        shown = ", ".join(f"'{v}'" for v in np.asarray(list(extra_periods), dtype=object)[~extra.valid][:5])
+        raise RankingInputError(
+            f"population periods {shown} are not a year, a quarter or a month; name them like 2021, 2021-Q3 or 2021-07",
+            code="period_unparseable",
+            column="population",
+            values=shown,
+        )
+    kinds = np.concatenate([parsed.kind[parsed.valid], extra.kind[extra.valid]])
+    if np.unique(kinds).size > 1:
+        tally = np.bincount(kinds, minlength=len(GRANULARITIES))
+        main = int(np.argmax(tally))
+        row_kind = np.where(codes >= 0, parsed.kind[np.maximum(codes, 0)], -1)
+        other = (row_kind >= 0) & (row_kind != main)
+        where = f" (at {_at(table, other)})" if other.any() else " (in the population periods)"
+        found = " and ".join(PERIOD_NAMES[GRANULARITIES[k]][1] for k in np.unique(kinds) if k != main)
+        examples = ", ".join(f"'{v}'" for v in pd.unique(table[period_col][other].astype(str))[:3]) or ", ".join(
+            f"'{v}'" for v in np.asarray(list(extra_periods), dtype=object)[extra.kind != main][:3]
+        )
+        raise RankingInputError(
+            f"column '{period_col}' mixes kinds of period: {found} such as {examples}{where} among "
+            f"{PERIOD_NAMES[GRANULARITIES[main]][1]}; periods cannot be put in one order, so give every period as "
+            f"{PERIOD_NAMES[GRANULARITIES[main]][0]} (or all as years, quarters or months)",
+            code="period_mixed",
+            column=period_col,
+            found=found,
+            expected=PERIOD_NAMES[GRANULARITIES[main]][1],
+        )
+    starts = np.concatenate([parsed.start[parsed.valid], extra.start[extra.valid]])
+    labels = np.concatenate([parsed.label[parsed.valid], extra.label[extra.valid]])
+    order = np.argsort(starts, kind="stable")
+    periods = list(dict.fromkeys(str(v) for v in labels[order]))
+    position = pd.Index(periods).get_indexer(parsed.label.astype(str))  # -1 for blank values
+    per_row = np.where(codes >= 0, position[np.maximum(codes, 0)] if len(position) else -1, -1)
+    return per_row.astype(np.intp), periods
+
+
+def _canonical_period(value: object) -> str:
+    """The canonical label of one period given by a caller ('2022', 2022 and '2022.0' are one)."""
+    parsed = parse_periods(pd.Series([value], dtype=object))
+    return str(parsed.label[0]) if parsed.valid[0] else str(value)
 
 
 def _count_matrix(
@@ -97,13 +182,19 @@ def _count_matrix(
         raise RankingInputError(
             f"the incident data has no '{period_col}' column; columns are: {', '.join(table.columns)}"
         )
-    codes, labels = _periods_of(table[period_col])
-    periods = sorted((set(labels) - {""}) | set(extra_periods))
+    if len(table) == 0:
+        raise NothingToRankError(
+            "the incident data has no rows, so there is nothing to rank; give incident records, points or "
+            "counts with at least one incident",
+            code="no_incidents",
+        )
+    period_index, periods = _periods_of(table, period_col, extra_periods)
     if not periods:
-        raise RankingInputError("the incident data has no periods: every value in the period column is empty")
-    label_index = pd.Index(periods).get_indexer(labels) if labels else np.empty(0, dtype=np.intp)
-    period_index = np.where(codes >= 0, label_index[np.maximum(codes, 0)] if labels else -1, -1)
+        raise RankingInputError(
+            "the incident data has no periods: every value in the period column is empty", code="no_periods"
+        )
     outside = 0
+    weights: npt.NDArray[np.int64] | None = None
     if counts is not None:
         for col in (id_col, count_col):
             if col not in counts.columns:
@@ -114,22 +205,128 @@ def _count_matrix(
         ok = (area_index >= 0) & (period_index >= 0)
         flat = area_index[ok] * len(periods) + period_index[ok]
         matrix = np.bincount(flat, weights=weights[ok], minlength=len(ids) * len(periods))
-        return _Counts(matrix.reshape(len(ids), len(periods)).astype(np.int64), periods, 0, unmatched)
-    assert incidents is not None
-    if id_col in incidents.columns:
-        area_index = ids.get_indexer(incidents[id_col].astype(str))
-        unmatched = int((area_index < 0).sum())
-    elif isinstance(incidents, geopandas.GeoDataFrame):
-        points = incidents.geometry
-        if incidents.crs is not None and areas.crs is not None and incidents.crs != areas.crs:
-            points = points.to_crs(areas.crs)
-        area_index = points_to_areas(points.values, areas.geometry.values)
-        outside = int((area_index < 0).sum())
-        unmatched = 0
+        matrix = matrix.reshape(len(ids), len(periods)).astype(np.int64)
     else:
-        raise RankingInputError(f"incidents need an '{id_col}' column or point geometry to be placed in areas")
-    matrix = count_by_area(area_index, period_index, len(ids), len(periods))
-    return _Counts(matrix, periods, outside, unmatched)
+        assert incidents is not None
+        if id_col in incidents.columns:
+            area_index = ids.get_indexer(incidents[id_col].astype(str))
+            unmatched = int((area_index < 0).sum())
+        elif isinstance(incidents, geopandas.GeoDataFrame):
+            points = incidents.geometry
+            if incidents.crs is not None and areas.crs is not None and incidents.crs != areas.crs:
+                points = points.to_crs(areas.crs)
+            area_index = points_to_areas(points.values, areas.geometry.values)
+            outside = int((area_index < 0).sum())
+            unmatched = 0
+        else:
+            raise RankingInputError(f"incidents need an '{id_col}' column or point geometry to be placed in areas")
+        matrix = count_by_area(area_index, period_index, len(ids), len(periods))
+    unknown = area_index < 0 if outside == 0 else np.zeros(len(area_index), dtype=bool)
+    unmatched_ids = [str(v) for v in pd.unique(table[id_col][unknown].astype(str))[:5]] if unknown.any() else []
+    if matrix.sum() == 0:
+        _nothing_counted(table, unknown, unmatched_ids, outside, weights, id_col=id_col, count_col=count_col)
+    return _Counts(matrix, periods, outside, unmatched, unmatched_ids)
+
+
+def _nothing_counted(
+    table: pd.DataFrame,
+    unknown: npt.NDArray[np.bool_],
+    unmatched_ids: Sequence[str],
+    outside: int,
+    weights: npt.NDArray[np.int64] | None,
+    *,
+    id_col: str,
+    count_col: str,
+) -> None:
+    """Raise NothingToRankError with the most likely reason no incident was counted in any area."""
+    n = len(table)
+    if outside == n:
+        raise NothingToRankError(
+            f"none of the {n:,} incident points falls inside any area, so every count would be 0; check that "
+            "the points and the areas cover the same region and that their coordinate systems are stated "
+            "correctly (latitude and longitude not swapped)",
+            code="all_points_outside",
+            n=n,
+        )
+    counted = np.ones(n, dtype=np.int64) if weights is None else weights
+    if unknown.any() and (counted[unknown] > 0).any() and (counted[~unknown] == 0).all():
+        shown = ", ".join(f"'{v}'" for v in unmatched_ids)
+        raise NothingToRankError(
+            f"every incident names an area id that is not among the areas (such as {shown}, at "
+            f"{_at(table, unknown)}), so every count would be 0; check that column '{id_col}' uses the same ids "
+            "as the areas (leading zeros count)",
+            code="all_ids_unknown",
+            ids=shown,
+        )
+    if weights is None or (weights > 0).any():
+        raise NothingToRankError(
+            "no incident could be counted in an area and a period, so there is nothing to rank; check the "
+            "area ids or points and the periods",
+            code="no_incidents",
+        )
+    raise NothingToRankError(
+        f"every count in column '{count_col}' is 0 ({n:,} rows), so there is nothing to rank: every area would "
+        "score 50 and the ranks would only follow the area ids; check that the right file and count column were "
+        "given, and give counts with at least one incident",
+        code="all_counts_zero",
+        n=n,
+        column=count_col,
+    )
+
+
+def _ranked_period(tallies: _Counts, period: str | int | None) -> tuple[str, int]:
+    """The period to rank (default: the latest) as its canonical label and column; refused when
+    it is not in the data or no area has an incident in it (every area would score the same)."""
+    periods = tallies.periods
+    label = periods[-1] if period is None else str(period) if str(period) in periods else _canonical_period(period)
+    if label not in periods:
+        raise RankingInputError(
+            f"period '{label}' is not in the data; periods are {', '.join(periods)}", code="period_unknown"
+        )
+    t = periods.index(label)
+    if not tallies.matrix[:, t].any():
+        with_incidents = [p for p, n in zip(periods, tallies.matrix.sum(axis=0), strict=True) if n > 0]
+        raise NothingToRankError(
+            f"period {label} has no incident in any area, so it cannot be ranked (every area would score the "
+            f"same); choose a period with incidents: {', '.join(with_incidents)}",
+            code="period_empty",
+            period=label,
+            periods=", ".join(with_incidents),
+        )
+    return label, t
+
+
+def check_rankable(
+    areas: geopandas.GeoDataFrame,
+    incidents: pd.DataFrame | None = None,
+    *,
+    counts: pd.DataFrame | None = None,
+    id_col: str = "area_id",
+    population_col: str | Mapping[str, str] = "population",
+    period: str | int | None = None,
+    period_col: str = "period",
+    count_col: str = "count",
+) -> None:
+    """Raise what :func:`rank_areas` would raise about these incidents and period, without ranking.
+
+    For callers that rank later or elsewhere (the web app ranks large sets on a background
+    thread): the coordinator learns at once, where the ranking was asked for, that it cannot be
+    made (no incidents, periods of mixed kinds, an empty period), instead of from a failed run.
+    Counting is cheap next to a ranking; neighbours and statistics are not computed."""
+    if id_col not in areas.columns:
+        raise RankingInputError(f"the areas have no id column '{id_col}'")
+    extra = list(population_col) if isinstance(population_col, Mapping) else []
+    tallies = _count_matrix(
+        areas,
+        pd.Index(areas[id_col].astype(str)),
+        incidents,
+        counts,
+        id_col=id_col,
+        period_col=period_col,
+        count_col=count_col,
+        extra_periods=extra,
+    )
+    _ranked_period(tallies, period)
 
 
 def _population_matrix(
@@ -145,10 +342,11 @@ def _population_matrix(
 
     if isinstance(population_col, str):
         return np.repeat(column(population_col)[:, None], len(periods), axis=1)
-    missing = [p for p in periods if p not in population_col]
+    by_period = {_canonical_period(p): name for p, name in population_col.items()}  # 2021, '2021.0' -> '2021'
+    missing = [p for p in periods if p not in by_period]
     if missing:
         raise RankingInputError(f"no population column is given for period(s) {', '.join(missing)}")
-    return np.column_stack([column(population_col[p]) for p in periods])
+    return np.column_stack([column(by_period[p]) for p in periods])
 
 
 def _percentile(
@@ -295,7 +493,7 @@ def rank_areas(
     id_col: str = "area_id",
     name_col: str | None = "name",
     population_col: str | Mapping[str, str] = "population",
-    period: str | None = None,
+    period: str | int | None = None,
     period_col: str = "period",
     count_col: str = "count",
     weights: Mapping[str, float] | None = None,
@@ -312,12 +510,19 @@ def rank_areas(
     """One row per area, best outreach target first, with the numbers and a sentence behind each rank.
 
     `incidents` are records with an `id_col` and `period_col`, or points (a GeoDataFrame with a
-    `period_col`), or pass `counts` (long: id, period, count) instead. `period` picks the period
-    whose hot spots are ranked (default: the latest); trends use every period up to it.
+    `period_col`), or pass `counts` (long: id, period, count) instead. Periods are years, quarters
+    or months, one kind throughout ('2021', '2021-Q3', '2021-07'; '2021.0' is the year 2021) and
+    are ordered in time; labels in the result are canonical. `period` picks the period whose hot
+    spots are ranked (default: the latest); trends use every period up to it.
     With `suppress` (the default) `count` and `rate` are blank (<NA>) for areas whose count would
     reveal a small number, following the planner's suppression rule with threshold `k`; the
-    ranking still uses the real numbers. Metadata (periods, points outside every area, ids not
-    found, the weights used) is in ``result.attrs``."""
+    ranking still uses the real numbers. Metadata (periods, points outside every area, records
+    whose id is not an area and the first few such ids, the weights used) is in ``result.attrs``.
+
+    Raises :class:`RankingInputError` (one line naming what to fix) for inputs that cannot be
+    ranked, and its subclass :class:`NothingToRankError` when no incident is counted in any area
+    or in the ranked period: all counts zero, every point outside every area, every id unknown.
+    Ranked anyway, every area would score 50 and ranks would follow the ids."""
     report = progress or (lambda _f, _m: None)
     if id_col not in areas.columns:
         raise RankingInputError(
@@ -359,11 +564,7 @@ def rank_areas(
         )
         contiguity = neighbours.result()
     periods = tallies.periods
-    if period is None:
-        period = periods[-1]
-    if period not in periods:
-        raise RankingInputError(f"period '{period}' is not in the data; periods are {', '.join(periods)}")
-    t = periods.index(period)
+    period, t = _ranked_period(tallies, period)
     population = _population_matrix(areas, population_col, periods)
     counts_m = tallies.matrix.astype(float)
 
@@ -474,6 +675,7 @@ def rank_areas(
             "overall_rate": overall,
             "points_outside": tallies.outside,
             "unmatched_records": tallies.unmatched,
+            "unmatched_ids": tallies.unmatched_ids,
             "smoothing": smoothing,
             "suppression_k": k,
             "boundary_key": contiguity.key,

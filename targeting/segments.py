@@ -31,6 +31,7 @@ from babel.languages import get_official_languages
 from scipy import stats
 
 from .demo import AGE_BANDS, NATIONALITIES, SEXES
+from .inputs.parsing import PeriodError, parse_periods, sort_periods
 from .privacy import DEFAULT_K, suppress_series
 
 __all__ = [
@@ -79,6 +80,20 @@ def _z(confidence: float) -> float:
     return float(-stats.norm.ppf((1.0 - confidence) / 2.0))
 
 
+def _period_text(values: pd.Series) -> npt.NDArray[np.object_]:
+    """Canonical period labels ('2021.0' -> '2021'), the stripped text where a value is not a period."""
+    parsed = parse_periods(values)
+    return np.where(parsed.valid, parsed.label, values.astype(str).str.strip().to_numpy(dtype=object))
+
+
+def _period_order(periods: Collection[str | int]) -> tuple[str, ...]:
+    """The chosen periods in time order (as text when they are not periods of one kind)."""
+    try:
+        return tuple(sort_periods(periods))
+    except PeriodError:
+        return tuple(sorted(str(p) for p in periods))
+
+
 def _restrict(
     frame: pd.DataFrame,
     *,
@@ -86,14 +101,20 @@ def _restrict(
     periods: Collection[str | int] | None = None,
     exploitation_type: str | None = None,
 ) -> pd.DataFrame:
-    """Rows in the chosen areas/periods/type. Ids are compared as text so 13121 and "13121" match."""
+    """Rows in the chosen areas/periods/type. Ids are compared as text so 13121 and "13121" match;
+    periods by their canonical label, so 2021, "2021" and "2021.0" are one year."""
     keep = pd.Series(True, index=frame.index)
     for column, wanted in (("area_id", areas), ("period", periods)):
         if wanted is None:
             continue
         if column not in frame.columns:
             raise ValueError(f"cannot restrict to chosen {column}s: the table has no {column!r} column")
-        keep &= frame[column].astype(str).str.strip().isin({str(v).strip() for v in wanted})
+        if column == "period":
+            keep &= pd.Series(_period_text(frame[column]), index=frame.index).isin(
+                set(_period_text(pd.Series(list(wanted), dtype=object)))
+            )
+        else:
+            keep &= frame[column].astype(str).str.strip().isin({str(v).strip() for v in wanted})
     if exploitation_type is not None:
         if "exploitation_type" not in frame.columns:
             raise ValueError("cannot restrict to an exploitation type: incidents have no 'exploitation_type' column")
@@ -455,7 +476,7 @@ def rank_segments(
             "by": tuple(columns),
             "dropped_by": tuple(dropped),
             "areas": None if areas is None else tuple(sorted(str(a) for a in areas)),
-            "periods": None if periods is None else tuple(sorted(str(p) for p in periods)),
+            "periods": None if periods is None else _period_order(periods),
             "exploitation_type": exploitation_type,
             "confidence": confidence,
             "k": k,

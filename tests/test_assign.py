@@ -106,3 +106,68 @@ def test_count_by_area_matches_groupby() -> None:
     )
     np.testing.assert_array_equal(result, expected.to_numpy())
     assert result.sum() == len(frame)
+
+
+# --- points on boundaries: the rule is "lowest index among the areas that cover it" -------------
+
+
+def _covered_by_index(points: np.ndarray, areas: geopandas.GeoDataFrame) -> np.ndarray:
+    """The documented rule via GEOS: sjoin(predicate="covered_by"), lowest area index, -1 if none."""
+    left = geopandas.GeoDataFrame(geometry=points, crs=areas.crs)
+    right = geopandas.GeoDataFrame(geometry=areas.geometry.reset_index(drop=True), crs=areas.crs)
+    joined = geopandas.sjoin(left, right, predicate="covered_by", how="left")
+    return joined["index_right"].fillna(-1).astype(int).groupby(level=0).min().reindex(left.index).to_numpy()
+
+
+def _edge_ends(areas: geopandas.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    coords, ring = shapely.get_coordinates(
+        shapely.get_rings(shapely.get_parts(areas.geometry.values)), return_index=True
+    )
+    same = ring[1:] == ring[:-1]
+    return coords[:-1][same], coords[1:][same]
+
+
+@pytest.mark.parametrize("crs", [4326, 26916])  # degrees as uploaded, metres as projected
+def test_points_on_vertices_and_edge_midpoints_follow_covered_by(crs: int) -> None:
+    areas = load_demo_areas("georgia").to_crs(crs)
+    start, end = _edge_ends(areas)
+    vertices = shapely.points(np.unique(start, axis=0))  # every county corner, shared ones included
+    midpoints = shapely.points((start + end) / 2)  # on the edge, or a rounding away from it
+    for points in (vertices, midpoints):
+        result = points_to_areas(points, areas.geometry.values)
+        np.testing.assert_array_equal(result, _covered_by_index(points, areas))
+    shared = shapely.STRtree(areas.geometry.values).query(vertices, predicate="covered_by")
+    assert np.bincount(shared[0]).max() >= 3  # corners where three or more counties meet are in the test
+
+
+@pytest.mark.parametrize("crs", [26916, 3857])
+def test_points_a_hair_from_a_shared_edge_go_to_the_county_geos_finds(crs: int) -> None:
+    areas = load_demo_areas("georgia").to_crs(crs)  # metres
+    start, end = _edge_ends(areas)
+    normal = np.column_stack([start[:, 1] - end[:, 1], end[:, 0] - start[:, 0]])
+    normal /= np.linalg.norm(normal, axis=1)[:, None]
+    along = np.vstack([start + (end - start) * f for f in (0.3, 0.7)])  # not at the exact middle
+    normal = np.vstack([normal, normal])
+    points = shapely.points(np.vstack([along + 1e-10 * normal, along - 1e-10 * normal]))  # 1e-10 m either side
+    tree = shapely.STRtree(areas.geometry.values)
+    within = tree.query(points, predicate="within")
+    n_within = np.bincount(within[0], minlength=len(points))
+    # Only points next to an interior edge (shared by two counties) that GEOS finds strictly
+    # inside exactly one county.
+    edges = shapely.linestrings(np.stack([start, end], axis=1))
+    sharing = np.bincount(tree.query(edges, predicate="covered_by")[0], minlength=len(edges))
+    chosen = np.flatnonzero((n_within == 1) & np.tile(sharing >= 2, 4))
+    assert chosen.size > 10_000
+    expected = np.full(len(points), -1)
+    expected[within[0]] = within[1]
+    result = points_to_areas(points[chosen], areas.geometry.values)
+    assert (result >= 0).all(), "counted outside every county although GEOS finds it inside one"
+    wrong = np.flatnonzero(result != expected[chosen])
+    assert wrong.size == 0, f"{wrong.size} points went to a neighbour that does not contain them"
+
+
+def test_a_point_on_a_shared_edge_or_corner_goes_to_the_lowest_covering_index() -> None:
+    boxes = [shapely.box(1, 0, 2, 1), shapely.box(0, 0, 1, 1), shapely.box(0, 1, 1, 2), shapely.box(1, 1, 2, 2)]
+    points = shapely.points([(1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (2.0, 2.0), (0.0, 0.5), (2.5, 0.5)])
+    #  edge of 0|1 -> 0; corner of all four -> 0; edge of 1|2 -> 1; outer corner of 3 -> 3; outer edge of 1 -> 1
+    np.testing.assert_array_equal(points_to_areas(points, boxes), [0, 0, 1, 3, 1, -1])

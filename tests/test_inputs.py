@@ -633,13 +633,51 @@ def test_large_incident_file_reads_without_row_loops(tmp_path: Path) -> None:
 # --- counts ----------------------------------------------------------------------------------
 
 
-def test_counts_are_read_with_ids_and_periods_as_text(tmp_path: Path) -> None:
-    text = 'area_id,period,count\n01001,2021,5\n01001,2021-Q3,0\n01003,2022,"1,200"\n'
+def test_counts_are_read_with_ids_as_text_and_canonical_periods(tmp_path: Path) -> None:
+    text = 'area_id,period,count\n01001,2021-Q2,5\n01001,2021 Q3,0\n01003,Q1 2022,"1,200"\n'
     out, report = read_counts(write(tmp_path, "counts.csv", text))
     assert report.issues == []
     assert out["area_id"].tolist() == ["01001", "01001", "01003"]  # leading zeros survive
-    assert out["period"].tolist() == ["2021", "2021-Q3", "2022"]
+    assert out["period"].tolist() == ["2021-Q2", "2021-Q3", "2022-Q1"]
+    assert out.attrs["granularity"] == "quarter"
     assert out["count"].tolist() == [5, 0, 1200] and out["count"].dtype == "int64"
+
+
+def test_count_periods_of_mixed_kinds_are_refused_naming_the_rows(tmp_path: Path) -> None:
+    # Sorted as text, 'Jan 2012' would be the latest period and every trend would run out of order.
+    text = "area_id,period,count\na,2010,1\na,2011-Q1,2\na,Jan 2012,3\na,2013-01,4\na,2014,5\n"
+    _, report = read_counts(write(tmp_path, "counts.csv", text))
+    issue = check(report, "period_mixed", "error", rows=[3, 4, 5], column="period")
+    assert issue.message.startswith("Rows 3 (2011-Q1), 4 (Jan 2012) and 5 (2013-01): ")
+    assert "has quarters and months, but the rest of the file has years (such as '2010')" in issue.message
+    assert "write every period as a year, for example 2021" in issue.message
+    assert not report.ok and report.codes == ["period_mixed"]
+
+
+def test_count_periods_that_are_not_periods_are_refused(tmp_path: Path) -> None:
+    text = "area_id,period,count\na,2021-07-15,1\nb,FY21,2\nc,0221,3\nd,2021,4\n"
+    _, report = read_counts(write(tmp_path, "counts.csv", text))
+    issue = check(report, "period_unparseable", "error", rows=[2, 3, 4], column="period")
+    assert "'2021-07-15', 'FY21', '0221'" in issue.message and "2021-Q3" in issue.message
+
+
+def test_count_periods_written_many_ways_are_one_kind_in_time_order(tmp_path: Path) -> None:
+    spellings = ["Dec 2011", "2012-01", "02/2012", "2012/3", "April 2012", "mai 2012", "2012 Jun", "07.2012"]
+    text = "area_id,period,count\n" + "".join(f"a,{p},1\n" for p in spellings)
+    out, report = read_counts(write(tmp_path, "counts.csv", text))
+    assert report.issues == []
+    assert out["period"].tolist() == ["2011-12", *(f"2012-{m:02d}" for m in range(1, 8))]
+    assert out.attrs["granularity"] == "month"
+
+
+def test_year_and_year_point_zero_are_one_year(tmp_path: Path) -> None:
+    # A spreadsheet writes whole-number years as '2012.0' once a cell in the column is blank.
+    text = "area_id,period,count\na,2012,5\nb,2012.0,3\na,2013,1\nb,2013.0,2\n"
+    out, report = read_counts(write(tmp_path, "counts.csv", text))
+    assert report.issues == []
+    assert out["period"].tolist() == ["2012", "2012", "2013", "2013"] and out.attrs["granularity"] == "year"
+    _, report = read_counts(write(tmp_path, "counts.csv", "area_id,period,count\na,2012,5\na,2012.0,3\n"))
+    assert "'a / 2012'" in check(report, "duplicate_area_period", "error", rows=[2, 3]).message
 
 
 def test_count_problems(tmp_path: Path) -> None:
@@ -734,8 +772,51 @@ def test_indicator_file_refusals(tmp_path: Path) -> None:
 def test_check_area_ids(georgia: geopandas.GeoDataFrame) -> None:
     counts = pd.DataFrame({"area_id": ["13001", "99999", "99999", "88888", "13003"], "period": "2021", "count": 1})
     report = check_area_ids(counts, georgia)
-    issue = check(report, "unknown_area", "warning", count=3, column="area_id")
-    assert "'99999', '88888'" in issue.message and "3 row(s) name 2 area id(s)" in issue.message
+    issue = check(report, "unknown_area", "warning", rows=[3, 4, 5], count=3, column="area_id")
+    assert issue.message.startswith("Rows 3 (99999), 4 (99999) and 5 (88888): ")  # rows with their ids
+    assert "3 row(s) with 2 unknown id(s): '99999', '88888'" in issue.message
     assert check_area_ids(counts.iloc[[0, 4]], georgia).issues == []
     report = check_area_ids(counts.rename(columns={"area_id": "code"}), georgia)
     check(report, "missing_column", "error", column="area_id")
+
+
+# --- the package -----------------------------------------------------------------------------
+
+
+def test_inputs_is_a_package_split_by_what_it_reads_with_the_same_public_names() -> None:
+    import targeting.inputs as inputs
+
+    assert hasattr(inputs, "__path__"), "targeting.inputs should be a package"
+    before = {  # every public name importers used when it was one module
+        "ALLOWED_ATTRIBUTES", "MESSAGES", "InputError", "Issue", "ValidationReport", "check_area_ids",
+        "read_areas", "read_counts", "read_incidents", "read_indicators",
+    }  # fmt: skip
+    assert before <= set(inputs.__all__)
+    assert all(getattr(inputs, name) is not None for name in inputs.__all__)
+    folder = Path(inputs.__file__).parent
+    modules = {path.stem for path in folder.glob("*.py")}
+    assert {"areas", "incidents", "counts", "indicators", "parsing", "files", "messages", "report"} <= modules
+    longest = max(len(path.read_text(encoding="utf-8").splitlines()) for path in folder.glob("*.py"))
+    assert longest < 600
+    assert inputs.read_counts.__module__ == "targeting.inputs.counts"
+    # The package's modules are still under babel.cfg's Python pattern for message extraction.
+    from babel.messages.extract import pathmatch
+
+    config = (Path(__file__).resolve().parents[1] / "babel.cfg").read_text(encoding="utf-8")
+    assert "[python: targeting/**.py]" in config
+    assert all(pathmatch("targeting/**.py", f"targeting/inputs/{name}.py") for name in modules)
+
+
+def test_parse_and_sort_periods_in_time() -> None:
+    from targeting.inputs import PeriodError, parse_periods, sort_periods  # new with the package
+
+    parsed = parse_periods(pd.Series(["2010", "2011-Q1", "Jan 2012", "2013-01", "2014", "2012.0", 2012, "", "x"]))
+    assert parsed.label.tolist() == ["2010", "2011-Q1", "2012-01", "2013-01", "2014", "2012", "2012", "", ""]
+    assert parsed.kind.tolist() == [0, 1, 2, 2, 0, 0, 0, -1, -2]
+    assert parsed.main_kind() == 0  # years; a tie with months goes to the kind of the first value
+    assert sort_periods(["Jan 2012", "2011-12", "2013-01", "2012-01"]) == ["2011-12", "2012-01", "2013-01"]
+    assert sort_periods([2014, "2010", "2012.0", 2012]) == ["2010", "2012", "2014"]
+    with pytest.raises(PeriodError, match="years and quarters"):
+        sort_periods(["2012", "2012-Q1"])
+    with pytest.raises(PeriodError, match="'FY21'"):
+        sort_periods(["2012", "FY21"])

@@ -1,14 +1,17 @@
-"""Organisations, users, login sessions, the login throttle and API tokens."""
+"""Organisations, users, login sessions, the sign-in throttle and API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
@@ -18,6 +21,7 @@ from ..config import SUPPORTED_LOCALES, Settings
 from ..db import side_write
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Organisation, Role, User, UserSession, utcnow
+from ..plain_text import strip_controls
 from . import audit
 from .audit import Actor
 
@@ -36,7 +40,10 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: invisible characters (a bidi override, a zero-width space)
+    removed, so they can neither make a second account look like the first nor dodge the
+    throttle's per-account count."""
+    return strip_controls(email).lower()
 
 
 def sha256_hex(value: str) -> str:
@@ -44,7 +51,7 @@ def sha256_hex(value: str) -> str:
 
 
 def get_or_create_organisation(actor: Actor, name: str, *, is_demo: bool = False) -> Organisation:
-    name = name.strip()
+    name = strip_controls(name)
     if not name:
         raise AccountError("organisation name is empty")
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
@@ -112,49 +119,119 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
 
 @dataclass(frozen=True)
 class LoginResult:
+    """What a sign-in attempt came to. `throttle` says which limit refused it ("account": this
+    client on this account, "client": this client on any account) and `retry_after` when it
+    lifts, in seconds; neither is set when the password was checked."""
+
     user: User | None
     session_token: str | None = None
-    throttled: bool = False
+    throttle: Literal["account", "client"] | None = None
+    retry_after: int = 0
+
+    @property
+    def throttled(self) -> bool:
+        return self.throttle is not None
 
 
 def account_key(settings: Settings, email: str) -> str:
     return hmac.new(settings.secret_key.encode(), normalise_email(email).encode(), hashlib.sha256).hexdigest()
 
 
-def _lock_account_key(key: str) -> None:
-    """On PostgreSQL, serialise concurrent attempts on one account so the count cannot race.
+def client_network(address: str | None) -> str:
+    """The network a client signs in from: its IPv4 address, or the /64 of its IPv6 address
+    (one subscriber gets a whole /64, so counting single IPv6 addresses would let one client
+    take a fresh address per guess). An address that cannot be read counts as one client."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
-    SQLite needs nothing: the login POST runs under BEGIN IMMEDIATE, one writer at a time."""
+
+def client_key(settings: Settings, address: str | None) -> str:
+    """An HMAC of the client's network, so the database holds no IP addresses."""
+    network = "client:" + client_network(address)
+    return hmac.new(settings.secret_key.encode(), network.encode(), hashlib.sha256).hexdigest()
+
+
+def _lock_keys(*keys: str) -> None:
+    """On PostgreSQL, serialise concurrent attempts on one account or from one client so the
+    counts cannot race; taken in sorted order, so two requests never wait on each other in a
+    cycle. SQLite needs nothing: the login POST runs under BEGIN IMMEDIATE, one writer at a time."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16))))
+        for key in sorted(set(keys)):
+            db.session.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16))))
 
 
-def authenticate(settings: Settings, email: str, password: str) -> LoginResult:
-    """Check a password under the per-account throttle and open a new server-side session.
+def _retry_after(times: Sequence[datetime], limit: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds until fewer than `limit` of these failures (newest first) are inside the window,
+    or None when they already are."""
+    if len(times) < limit:
+        return None
+    return max(1, math.ceil((times[limit - 1] + window - now).total_seconds()))
+
+
+def _recent_failures(*conditions: Any, since: datetime) -> list[datetime]:
+    return list(db.session.scalars(
+        select(LoginAttempt.attempted_at).where(*conditions, LoginAttempt.attempted_at >= since)
+        .order_by(LoginAttempt.attempted_at.desc())
+    ))
+
+
+def authenticate(settings: Settings, email: str, password: str, client: str | None = None) -> LoginResult:
+    """Check a password under the sign-in throttle and open a new server-side session.
+
+    The throttle counts failed attempts in the database (so it holds across workers), keyed by
+    the account (an HMAC of the e-mail) and by the client (an HMAC of its network address, as
+    ProxyFix resolves it with BEHIND_PROXY; `client` is that address):
+
+    * per account and client: after `login_max_failures` (5) failures on one account from one
+      client within `login_window_seconds` (60 s), that client waits out the window before it
+      may try that account again, the right password included;
+    * per client: after `login_client_max_failures` (20) failures from one client on any
+      accounts within `login_client_window_seconds` (15 min), that client waits, which is what
+      limits spraying one password across many addresses.
+
+    There is deliberately no limit per account alone: it would let anyone who knows an e-mail
+    address lock its owner out by failing on purpose. Failures caused by other clients never
+    block the right password from the owner's client. Guessing one account from many networks
+    at once is bounded per network, by the password policy and by scrypt, and every failure on
+    a real account is in the audit log. A success clears this client's failures on this account
+    only, so a client cannot reset its spraying count by signing in to an account of its own.
 
     A failed attempt is recorded and committed here, on purpose, although the request then
     fails: otherwise the request wrapper would roll it back and the throttle would never count."""
     key = account_key(settings, email)
-    _lock_account_key(key)
+    client_id = client_key(settings, client)
+    _lock_keys(key, client_id)
     now = utcnow()
-    window_start = now - timedelta(seconds=settings.login_window_seconds)
-    failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.account_key == key, LoginAttempt.attempted_at >= window_start
-        )
-    ) or 0
-    if failures >= settings.login_max_failures:
-        return LoginResult(user=None, throttled=True)
+    account_window = timedelta(seconds=settings.login_window_seconds)
+    client_window = timedelta(seconds=settings.login_client_window_seconds)
+    on_account = _recent_failures(LoginAttempt.account_key == key, LoginAttempt.client_key == client_id,
+                                  since=now - account_window)
+    wait = _retry_after(on_account, settings.login_max_failures, account_window, now)
+    if wait is not None:
+        return LoginResult(user=None, throttle="account", retry_after=wait)
+    from_client = _recent_failures(LoginAttempt.client_key == client_id, since=now - client_window)
+    wait = _retry_after(from_client, settings.login_client_max_failures, client_window, now)
+    if wait is not None:
+        return LoginResult(user=None, throttle="client", retry_after=wait)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if not ok or user is None or not user.active:
-        db.session.add(LoginAttempt(account_key=key, attempted_at=now))
+        db.session.add(LoginAttempt(account_key=key, client_key=client_id, attempted_at=now))
         if user is not None:
             audit.record(Actor("web", None), "auth.login_failed", "user", user.id,
                          organisation_id=user.organisation_id)
         db.session.commit()
         return LoginResult(user=None)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.account_key == key))
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.account_key == key, LoginAttempt.client_key == client_id)
+    )
     token = secrets.token_urlsafe(32)
     db.session.add(UserSession(
         token_hash=sha256_hex(token),
@@ -189,7 +266,7 @@ def end_session(token: str, user: User | None) -> None:
 
 
 def purge_expired(settings: Settings, now: datetime | None = None) -> dict[str, int]:
-    """Delete sessions past their lifetime and login attempts past the throttle window."""
+    """Delete sessions past their lifetime and login attempts past the longer throttle window."""
     now = now or utcnow()
     sessions = cast(CursorResult[Any], db.session.execute(
         delete(UserSession).where(
@@ -197,10 +274,9 @@ def purge_expired(settings: Settings, now: datetime | None = None) -> dict[str, 
             | (UserSession.last_seen_at < now - timedelta(minutes=settings.session_idle_minutes))
         )
     )).rowcount
+    keep_seconds = max(settings.login_window_seconds, settings.login_client_window_seconds)
     attempts = cast(CursorResult[Any], db.session.execute(
-        delete(LoginAttempt).where(
-            LoginAttempt.attempted_at < now - timedelta(seconds=settings.login_window_seconds)
-        )
+        delete(LoginAttempt).where(LoginAttempt.attempted_at < now - timedelta(seconds=keep_seconds))
     )).rowcount
     return {"sessions": sessions or 0, "login_attempts": attempts or 0}
 
@@ -214,7 +290,8 @@ def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """Return the row and the secret, which is shown once and stored only as a hash."""
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken(user=user, name=name.strip() or "token", prefix=prefix, token_hash=sha256_hex(secret))
+    token = ApiToken(user=user, name=strip_controls(name)[:100] or "token", prefix=prefix,
+                     token_hash=sha256_hex(secret))
     db.session.add(token)
     db.session.flush()
     audit.record(actor, "token.create", "api_token", token.id, organisation_id=user.organisation_id,

@@ -27,7 +27,7 @@ import shapely
 from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
-from targeting.ranking import DEFAULT_WEIGHTS, FACTORS, rank_areas
+from targeting.ranking import DEFAULT_WEIGHTS, FACTORS, RankingInputError, check_rankable, rank_areas
 from targeting.segments import rank_exploitation_types, rank_segments
 
 from ..db import side_write, write_intent
@@ -168,11 +168,14 @@ def available_periods(incident_set: IncidentSet | None) -> list[str]:
     rows = db.session.scalars(
         select(IncidentRecord.period).where(IncidentRecord.incident_set_id == incident_set.id).distinct()
     ).all()
-    return sorted(str(p) for p in rows)
+    return [str(p) for p in sorted(int(p) for p in rows)]  # years in time order, not as text
 
 
 def request_ranking(actor: Actor, bset: BoundarySet, incident_set: IncidentSet, params: RankingParams) -> RankingRun:
-    """The run for these inputs: the cached one if it exists, else a new one (inline or queued)."""
+    """The run for these inputs: the cached one if it exists, else a new one (inline or queued).
+
+    Raises `targeting.ranking.RankingInputError` (no run is created) when the library would
+    refuse the inputs, for example an incident set without any incident in these areas."""
     areas = load_areas(bset)
     counts = load_counts(incident_set)
     key = input_hash(areas, counts, params, bset)
@@ -181,6 +184,9 @@ def request_ranking(actor: Actor, bset: BoundarySet, incident_set: IncidentSet, 
     )
     if existing is not None and existing.status != "failed":
         return existing
+    # Inputs the library would refuse are refused here, before a run exists, whatever the size
+    # (a queued run would otherwise only fail later on its thread).
+    check_rankable(areas, counts=counts, period=params.period)
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
@@ -217,6 +223,10 @@ def run_in_background(app: Flask, run_id: int) -> None:
         try:
             _execute(run, load_areas(bset), load_counts(incident_set), incident_set, params)
             db.session.commit()
+        except RankingInputError as exc:  # the inputs cannot be ranked: the page shows why
+            db.session.rollback()
+            side_write(update(RankingRun).where(RankingRun.id == run_id).values(
+                status="failed", error=str(exc)[:1000], finished_at=utcnow()))
         except Exception:
             db.session.rollback()
             log.exception("ranking run %s failed", run_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import g, render_template, request
 from sqlalchemy import func, select
 
 from ..access import Section
+from ..bounded_ints import int_arg
 from ..extensions import db
 from ..models import AuditEntry, Role, User
 
@@ -18,12 +20,12 @@ PAGE_SIZE = 50
 
 @bp.route("/audit")
 def audit_log() -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     action = request.args.get("action", "").strip()
     query = select(AuditEntry).where(AuditEntry.organisation_id == g.user.organisation_id)
     if action:
         query = query.where(AuditEntry.action.startswith(action))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = min(int_arg(request.args, "page", 1), max(1, math.ceil(total / PAGE_SIZE)))
     entries = db.session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()

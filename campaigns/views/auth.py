@@ -22,11 +22,18 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     error = None
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
-        result = accounts.authenticate(current_app.config["SETTINGS"], form.email.data or "", form.password.data or "")
+        # remote_addr is the client as ProxyFix resolved it (BEHIND_PROXY), else the peer.
+        result = accounts.authenticate(current_app.config["SETTINGS"], form.email.data or "", form.password.data or "",
+                                       client=request.remote_addr)
         if result.throttled:
-            error = _("Too many failed sign-in attempts for this account. Wait a minute, then try again.")
+            if result.throttle == "client":
+                error = _("Too many failed sign-in attempts from your network. Wait a few minutes, then try again.")
+            else:
+                error = _("Too many failed sign-in attempts for this account. Wait a minute, then try again.")
             status = 429
+            headers["Retry-After"] = str(result.retry_after)
         elif result.user is None:
             error = _("That e-mail and password do not match an active account. Check both and try again.")
             status = 401
@@ -41,7 +48,7 @@ def login() -> Any:
             return redirect(target if target and is_safe_redirect(target) else url_for("home.index"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error), status, headers
 
 
 @bp.route("/logout", methods=["POST"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from babel.units import format_unit
 from flask import Flask, current_app, render_template
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
@@ -43,8 +45,23 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        """The site's error page (JSON under /api/). It must not read the request body: a 413 is
+        raised because the body is too large, and reading it again here would raise again."""
         if is_api_request():
             return api_error_handler(exc)
         code = exc.code or 500
         kind = {403: "forbidden", 404: "not_found", 405: "not_allowed", 413: "too_large"}.get(code, "other")
-        return render_template("errors/error.html", code=code, kind=kind, description=exc.description), code
+        return render_template(
+            "errors/error.html", code=code, kind=kind, description=exc.description, size_limit=_size_limit(),
+        ), code
+
+
+def _size_limit() -> str:
+    """MAX_CONTENT_LENGTH in the reader's language and units ("200 MB", "200 МБ")."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return ""
+    unit, size = ("digital-megabyte", limit / 2**20) if limit >= 2**20 else ("digital-kilobyte", limit / 2**10)
+    amount = round(size, 1)
+    return format_unit(int(amount) if amount.is_integer() else amount, unit, length="short",
+                       locale=get_locale() or "en")

@@ -35,7 +35,10 @@ def can_use(endpoint: str) -> bool:
 
 @bp.app_context_processor
 def navigation() -> dict[str, Any]:
-    return {"can_use": can_use, "logout_form": LogoutForm(), "role_labels": ROLE_LABELS}
+    """What every page's header needs. The sign-out form only renders its token, so it must not
+    read the request's body (`formdata=None`): on an error page for a body that was refused as
+    too large, reading it again would raise inside the error handler and turn the 413 into a 500."""
+    return {"can_use": can_use, "logout_form": LogoutForm(formdata=None), "role_labels": ROLE_LABELS}
 
 
 @bp.route("/")

@@ -7,8 +7,6 @@ language.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any, Final
 
@@ -18,13 +16,17 @@ from flask_babel import format_decimal, format_percent, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from targeting.csv_cells import csv_text
 from targeting.export import MEDIA_TYPES, ranking_bytes
-from targeting.ranking import DEFAULT_WEIGHTS, FACTORS
+from targeting.ranking import DEFAULT_WEIGHTS, FACTORS, NothingToRankError, RankingInputError
 from targeting.static_map import render_hotspot_map
 
 from ..access import Section
+from ..bounded_ints import int_arg
+from ..downloads import attachment
 from ..extensions import db
 from ..models import CampaignDraft, RankingRun, Role
+from ..plain_text import strip_controls
 from ..queries import org_boundary_set, org_owned
 from ..services import audit
 from ..services import ranking as service
@@ -115,6 +117,18 @@ def explanation(reasons: str | None, period: str) -> str:
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
+def _ranking_refusal(exc: RankingInputError) -> str:
+    """The library's reason for refusing to rank, in the user's language where we phrase it."""
+    if isinstance(exc, NothingToRankError) and exc.code in ("no_incidents", "all_counts_zero"):
+        return gettext(
+            "This incident data has no incident in any of these areas, so there is nothing to rank: every area "
+            "would get the same score. Upload incident data with at least one incident in these areas.")
+    if isinstance(exc, NothingToRankError) and exc.code == "period_empty":
+        return gettext("No area has an incident in %(period)s, so it cannot be ranked; choose another year.",
+                       period=exc.params.get("period", ""))
+    return str(exc)
+
+
 def org_run(run_id: int) -> RankingRun:
     return org_owned(RankingRun, run_id)
 
@@ -153,8 +167,12 @@ def rank_form(set_id: int) -> Any:
                 period=period, weights={k: v for k, v in weights.items() if k in FACTORS or k in used},
                 smoothing=smoothing, indicators=used,
             )
-            run = service.request_ranking(g.actor, bset, incident_set, params)
-            return redirect(url_for("rankings.run", run_id=run.id))
+            try:
+                run = service.request_ranking(g.actor, bset, incident_set, params)
+            except RankingInputError as exc:  # inputs the library refuses: say why, on the form (422)
+                errors.append(_ranking_refusal(exc))
+            else:
+                return redirect(url_for("rankings.run", run_id=run.id))
     recent = db.session.scalars(
         select(RankingRun).where(RankingRun.boundary_set_id == bset.id).order_by(RankingRun.id.desc()).limit(5)
     ).all()
@@ -183,7 +201,7 @@ def run(run_id: int) -> Any:
     frame = _sorted_rows(frame, sort, direction)
     total = len(frame)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(int_arg(request.args, "page", 1), pages)
     shown = frame.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     meta = ranking.meta or {}
     period = str(meta.get("period", ""))
@@ -243,7 +261,7 @@ def run_export(run_id: int, fmt: str) -> Response:
     data = ranking_bytes(frame, fmt, areas=areas)
     audit.record(g.actor, "ranking.export", "ranking_run", ranking.id, format=fmt, rows=len(frame))
     name = f"ranking-{ranking.id}-{(ranking.meta or {}).get('period', '')}.{fmt}"
-    return Response(data, mimetype=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(data, mimetype=MEDIA_TYPES[fmt], headers={"Content-Disposition": attachment(name)})
 
 
 @bp.route("/runs/<int:run_id>/map.png")
@@ -262,18 +280,16 @@ def run_map_png(run_id: int) -> Response:
 @bp.route("/runs/<int:run_id>/segments.csv")
 def run_segments_csv(run_id: int) -> Response:
     ranking = org_run(run_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["rank", "segment", "count", "population", "relative_risk", "rr_low", "rr_high",
-                     "audience_low", "audience_high", "languages", "suppressed"])
+    rows: list[list[object]] = [["rank", "segment", "count", "population", "relative_risk", "rr_low", "rr_high",
+                                 "audience_low", "audience_high", "languages", "suppressed"]]
     for seg in ranking.segments or []:
         count = "suppressed" if seg.get("suppressed") else seg.get("count")
-        writer.writerow([seg.get("rank"), seg.get("segment"), count,
-                         seg.get("population"), seg.get("relative_risk"), seg.get("rr_low"), seg.get("rr_high"),
-                         seg.get("audience_low"), seg.get("audience_high"), " ".join(seg.get("languages") or []),
-                         seg.get("suppressed")])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="segments-{ranking.id}.csv"'})
+        rows.append([seg.get("rank"), seg.get("segment"), count,
+                     seg.get("population"), seg.get("relative_risk"), seg.get("rr_low"), seg.get("rr_high"),
+                     seg.get("audience_low"), seg.get("audience_high"), " ".join(seg.get("languages") or []),
+                     seg.get("suppressed")])
+    return Response(csv_text(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": attachment(f"segments-{ranking.id}.csv")})
 
 
 @bp.route("/runs/<int:run_id>/plan", methods=["POST"])
@@ -288,7 +304,7 @@ def plan_campaign(run_id: int) -> Any:
     for seg in ranking.segments or []:
         if seg.get("segment") in segments:
             languages += [lang for lang in seg.get("languages") or [] if lang not in languages]
-    name = (request.form.get("name") or "").strip()[:200] or gettext(
+    name = strip_controls(request.form.get("name"))[:200] or gettext(
         "Campaign for %(n)s areas of %(set)s", n=len(codes), set=ranking.boundary_set.name)
     draft = CampaignDraft(
         organisation_id=ranking.organisation_id, boundary_set_id=ranking.boundary_set_id, ranking_run_id=ranking.id,

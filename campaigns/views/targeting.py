@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import numpy as np
@@ -11,7 +9,10 @@ from flask import Response, g, render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from targeting.csv_cells import csv_text
+
 from ..access import Section
+from ..downloads import attachment
 from ..extensions import db
 from ..models import Area, BoundarySet, IncidentSet, Role
 from ..queries import incident_counts, org_boundary_set
@@ -55,19 +56,17 @@ def boundary_set(set_id: int) -> Any:
 def boundary_set_csv(set_id: int) -> Response:
     bset = org_boundary_set(set_id)
     counts = incident_counts(bset)
-    out = io.StringIO()
-    writer = csv.writer(out)
+    rows: list[list[object]] = []
     if counts.synthetic:
         warning = _("SYNTHETIC demo incidents: not real cases.")
-        writer.writerow([f"# {warning}"])
+        rows.append([f"# {warning}"])
     note = _("Counts from 1 to %(k)s and counts that would reveal them are shown as suppressed.", k=counts.k - 1)
-    writer.writerow([f"# {note}"])
-    writer.writerow(["area_code", "area_name", "population", *[str(p) for p in counts.periods], "total"])
+    rows.append([f"# {note}"])
+    rows.append(["area_code", "area_name", "population", *[str(p) for p in counts.periods], "total"])
     if counts.shown is not None:
         cells = np.where(np.isnan(counts.shown), "suppressed", np.nan_to_num(counts.shown).astype(np.int64).astype(str))
         for area, row in zip(counts.areas, cells[:-1], strict=True):
-            writer.writerow([area.code, area.name, area.population or "", *row])
-        writer.writerow(["", "total", "", *cells[-1]])
-    filename = f"incident-counts-{bset.id}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+            rows.append([area.code, area.name, area.population or "", *row])
+        rows.append(["", "total", "", *cells[-1]])
+    return Response(csv_text(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": attachment(f"incident-counts-{bset.id}.csv")})

@@ -22,8 +22,11 @@ from content.social import PLATFORMS, social_posts
 from content.toolkit import default_country
 
 from ..access import Section, roles
+from ..bounded_ints import db_int
+from ..downloads import attachment
 from ..extensions import db
 from ..models import CampaignDraft, Role, ToolkitPublication
+from ..plain_text import strip_controls
 from ..queries import org_owned
 from ..services import toolkits as service
 
@@ -52,7 +55,7 @@ def _send(toolkit: Toolkit, fmt: str, paper: str, organisation_id: int, *, publi
     artifact = service.artifact_or_404(toolkit, fmt, paper or None)
     inline = fmt == "html" and request.args.get("inline") == "1"
     response = Response(artifact.data, mimetype=artifact.media_type)
-    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{artifact.filename}"'
+    response.headers["Content-Disposition"] = attachment(artifact.filename, inline=inline)
     response.headers["X-Toolkit-Version"] = artifact.version
     response.headers["Cache-Control"] = "private, no-cache"
     response.set_etag(f"{artifact.version}-{fmt}-{paper}")
@@ -147,7 +150,8 @@ def _date(form: dict[str, str], name: str, errors: dict[str, str]) -> dt.date | 
 
 
 def _lines(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in re.split(r"[\n;]", value) if part.strip())
+    parts = (strip_controls(part) for part in re.split(r"[\n;]", value))
+    return tuple(part for part in parts if part)
 
 
 def campaign_from_form(
@@ -173,8 +177,8 @@ def campaign_from_form(
         if len(form.get(name, "")) > limit:
             errors[name] = gettext("Use at most %(limit)s characters.", limit=limit)
     campaign = Campaign(
-        name=form.get("campaign_name", "").strip(),
-        helpline_name=form.get("helpline_name", "").strip(),
+        name=strip_controls(form.get("campaign_name")),
+        helpline_name=strip_controls(form.get("helpline_name")),
         helpline_number=number,
         helpline_verified=verified,
         partners=_lines(form.get("partners", "")),
@@ -190,12 +194,8 @@ def campaign_from_form(
 def publish(audience: str, locale: str) -> Any:
     country = _country_arg(locale)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    draft = None
-    if form.get("draft_id"):
-        try:
-            draft = org_owned(CampaignDraft, int(form["draft_id"]))
-        except ValueError:
-            draft = None
+    draft_id = db_int(form.get("draft_id"), minimum=1)
+    draft = org_owned(CampaignDraft, draft_id) if draft_id is not None else None
     campaign, errors = campaign_from_form(form, draft)
     if errors:
         context = _preview_context(service.toolkit_or_404(audience, locale, country))

@@ -35,8 +35,10 @@ from targeting.inputs import (
 )
 
 from ..access import Section
+from ..bounded_ints import db_int
 from ..extensions import db
 from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role
+from ..plain_text import strip_controls, uploaded_filename
 from ..queries import org_boundary_set
 from ..services import audit
 from ..services.demo import boundary_hash
@@ -73,9 +75,10 @@ def _unstash(token: str) -> tuple[str, bytes, Path]:
 
 def _uploaded() -> tuple[str, bytes] | None:
     file = request.files.get("file")
-    if file is None or not file.filename:
+    name = uploaded_filename(file.filename) if file is not None else ""
+    if file is None or not name:
         return None
-    return file.filename, file.read()
+    return name, file.read()
 
 
 def _preview(frame: pd.DataFrame) -> dict[str, Any]:
@@ -146,7 +149,7 @@ def _read_boundaries(name: str, data: bytes) -> tuple[geopandas.GeoDataFrame, Va
 
 @bp.route("/upload/boundaries", methods=["GET", "POST"])
 def boundaries() -> Any:
-    set_name = (request.form.get("set_name") or "").strip()[:200]
+    set_name = strip_controls(request.form.get("set_name"))[:200]
 
     def precheck() -> str | None:
         if not set_name:
@@ -167,8 +170,8 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
     year_text = (request.form.get("population_year") or "").strip()
     bset = BoundarySet(
         organisation_id=g.user.organisation_id, name=set_name or Path(filename).stem,
-        source=(request.form.get("source") or "").strip()[:500] or gettext("Uploaded file %(name)s", name=filename),
-        population_year=int(year_text) if year_text.isdigit() else None,
+        source=strip_controls(request.form.get("source"))[:500] or gettext("Uploaded file %(name)s", name=filename),
+        population_year=db_int(year_text, maximum=9999),
         content_hash=boundary_hash(areas),
     )
     db.session.add(bset)
@@ -180,7 +183,7 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
     rows = pd.DataFrame({
         "boundary_set_id": bset.id,
         "code": areas["area_id"].astype(str),
-        "name": areas["name"].astype(str).str.slice(0, 200),
+        "name": areas["name"].astype(str).map(strip_controls).str.slice(0, 200),
         "population": population.round().astype("Int64").astype(object).where(population.notna(), None),
         "indicators": indicators.to_dict(orient="records") if numeric else [{} for _ in range(len(areas))],
         "geometry_wkb": shapely.to_wkb(areas.geometry.to_numpy(), output_dimension=2),
@@ -209,6 +212,7 @@ def _read_incident_file(
                     "(for example %(ex)s).",
                     n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0]))
                 report.add(_app_issue("period_not_year", message, "period"))
+            _refuse_if_nothing_to_rank(counts, areas, report)
         return counts, report
     points, report = read_incidents(
         (name, data), date_col=form.get("date_field", "date").strip() or "date",
@@ -219,11 +223,38 @@ def _read_incident_file(
         index = points_to_areas(points.geometry.values, areas.geometry.values)
         points = points.assign(area_id=np.where(index >= 0, areas["area_id"].to_numpy()[np.maximum(index, 0)], None))
         outside = int((index < 0).sum())
-        if outside:
+        if outside == len(points):  # nothing would be stored, and a ranking of it would be all zeros
+            report.add(_app_issue("all_outside_areas", gettext(
+                "No incident in this file (%(n)s in all) falls inside an area of this boundary set, so there is "
+                "nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
+                "longitude are not swapped.", n=outside), None, count=outside))
+        elif outside:
             report.add(_app_issue("outside_areas", gettext(
                 "%(n)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
                 n=outside), None, severity="warning", count=outside))
     return points, report
+
+
+def _refuse_if_nothing_to_rank(counts: pd.DataFrame, areas: geopandas.GeoDataFrame, report: ValidationReport) -> None:
+    """An error when no incident of a counts file would land in an area of the set.
+
+    Zero counts are not stored, so such a file would import as an empty incident set, and
+    ranking it would give every area the same score, ordered by id: refused here, where the
+    coordinator can still fix the file."""
+    values = pd.to_numeric(counts["count"], errors="coerce").fillna(0)
+    known = counts["area_id"].astype(str).isin(set(areas["area_id"].astype(str)))
+    if values[known].sum() > 0:
+        return
+    if values.sum() == 0:
+        message = gettext(
+            "Every count in this file is 0, so there is nothing to rank: every area would get the same score. "
+            "Check that this is the right file and count column, and upload counts with at least one incident.")
+        report.add(_app_issue("all_counts_zero", message, "count", count=len(counts)))
+    else:
+        message = gettext(
+            "No count above 0 names an area of this boundary set (see the unknown ids above), so there is "
+            "nothing to rank. Check that the file uses the same area ids as the boundaries.")
+        report.add(_app_issue("all_ids_unknown", message, "area_id", count=len(counts)))
 
 
 def _app_issue(code: str, message: str, column: str | None, *, severity: str = "error", count: int = 0) -> Issue:
@@ -246,7 +277,7 @@ def incidents(set_id: int) -> Any:
 
 
 def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filename: str) -> IncidentSet:
-    set_name = (request.form.get("set_name") or "").strip()[:200] or gettext("Incidents from %(name)s", name=filename)
+    set_name = strip_controls(request.form.get("set_name"))[:200] or gettext("Incidents from %(name)s", name=filename)
     inc = IncidentSet(
         organisation_id=g.user.organisation_id, boundary_set_id=bset.id, name=set_name, synthetic=False,
         source=gettext("Uploaded file %(name)s", name=filename)[:500],
