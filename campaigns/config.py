@@ -43,6 +43,7 @@ class Settings:
     db_statement_timeout_ms: int = 60000
     session_hours: int = 12
     session_idle_minutes: int = 120
+    parked_upload_hours: int = 24  # uploads checked but never imported are removed after this
     login_max_failures: int = 5  # per account from one client, in login_window_seconds
     login_window_seconds: int = 60
     login_client_max_failures: int = 20  # from one client over all accounts, in login_client_window_seconds
@@ -70,6 +71,7 @@ _ENV_NAMES: dict[str, str] = {
     "db_statement_timeout_ms": "DB_STATEMENT_TIMEOUT_MS",
     "session_hours": "SESSION_HOURS",
     "session_idle_minutes": "SESSION_IDLE_MINUTES",
+    "parked_upload_hours": "PARKED_UPLOAD_HOURS",
     "behind_proxy": "BEHIND_PROXY",
     "force_https_cookies": "FORCE_HTTPS_COOKIES",
 }
@@ -130,7 +132,8 @@ def load_settings(instance_path: Path, overrides: Mapping[str, Any] | None = Non
         raise ValueError(
             f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {settings.default_locale!r}"
         )
-    for name in ("db_pool_size", "db_pool_timeout", "db_connect_timeout", "db_statement_timeout_ms"):
+    for name in ("db_pool_size", "db_pool_timeout", "db_connect_timeout", "db_statement_timeout_ms",
+                 "parked_upload_hours"):
         if getattr(settings, name) < 1:
             raise ValueError(f"{_ENV_NAMES[name]} must be 1 or more, got {getattr(settings, name)}")
     if settings.db_max_overflow < 0:

@@ -318,7 +318,7 @@ def test_pages_3_files_with_nothing_to_rank_are_refused(demo_app: Flask) -> None
     paris = "date,latitude,longitude\n2024-03-01,48.85,2.35\n2024-04-01,48.86,2.34\n"
     status, page = _upload(client, path, "points.csv", paris.encode())
     assert status == 422 and 'name="token"' not in page
-    assert "No incident in this file (2 in all) falls inside an area of this boundary set" in _text(page)
+    assert "No incident in this file (fewer than 11 in all) falls inside an area of this boundary set" in _text(page)
 
 
 def test_pages_3_ranking_data_without_incidents_is_refused_on_the_form(demo_app: Flask) -> None:

@@ -266,6 +266,16 @@ def test_population_problems(tmp_path: Path) -> None:
     assert "'-5'" in issue.message
 
 
+def test_population_beyond_any_area_is_an_error(tmp_path: Path) -> None:
+    """1e308 or 10**30 people fit no INTEGER column and no place on earth: refused, row named."""
+    path = tmp_path / "areas.gpkg"
+    small_areas(code=list("abc"), pop=["1000", "1e308", str(10**30)]).to_file(path)
+    out, report = read_areas(path, id_col="code", population_col="pop")
+    issue = check(report, "population_too_large", "error", rows=[3, 4], column="pop")
+    assert "above 2,000,000,000" in issue.message and "'1e+308'" in issue.message
+    assert out["population"].tolist()[0] == 1000.0 and out["population"].iloc[1:].isna().all()
+
+
 def test_bow_tie_polygon_is_repaired_and_warned() -> None:
     features = [
         {"type": "Feature", "properties": {"code": "A"},

@@ -3,13 +3,16 @@
 Step one reads and checks the file and shows the first rows with every problem, named by row
 and column. Only a file without errors can be imported, and the import (step two) is one
 transaction: it lands whole or not at all. The file waits between the steps in the instance
-folder under a random name bound to the uploading user, and is deleted after the import.
+folder under a random name bound to the uploading user (`services.parked_uploads`, which keeps
+its original name too), and is deleted after the import or, never imported, by the scheduler's
+`purge_parked_uploads` job. Whatever the check lets through the import can store: problems the
+database would only find at the import (a null shape, a population or year no INTEGER column
+holds, a set name already taken) are named at the check, and the import answers a 422 page,
+never a 500, if one still slips through.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -19,8 +22,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from targeting.assign import points_to_areas
 from targeting.inputs import (
@@ -37,40 +41,32 @@ from targeting.inputs import (
 from ..access import Section
 from ..bounded_ints import db_int
 from ..extensions import db
-from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role
+from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role, utcnow
 from ..plain_text import strip_controls, uploaded_filename
 from ..queries import org_boundary_set
-from ..services import audit
+from ..services import audit, parked_uploads
 from ..services.demo import boundary_hash
 from ..services.ranking import load_shapes
 
 bp = Section("uploads", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
 
 PREVIEW_ROWS: Final = 10
-_TOKEN_RE = re.compile(r"^[a-f0-9]{32}$")
+# Years a population count can be for: a census year, past or planned. Anything else typed in the
+# field is a slip (a superscript "²", a run of nines), refused on the check with the field named.
+POPULATION_YEARS: Final = range(1900, 2101)
 
 
-def _stash_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _park(filename: str, data: bytes) -> str:
+    """Keep the checked file, with its original name, for this user's import step."""
+    return parked_uploads.park(current_app.instance_path, g.user.id, filename, data)
 
 
-def _stash(filename: str, data: bytes) -> str:
-    token = secrets.token_hex(16)
-    suffix = "".join(Path(filename).suffixes[-2:])[:20]
-    (_stash_dir() / f"{g.user.id}-{token}{suffix}").write_bytes(data)
-    return token
-
-
-def _unstash(token: str) -> tuple[str, bytes, Path]:
-    if not _TOKEN_RE.match(token or ""):
+def _take(token: str) -> parked_uploads.ParkedUpload:
+    """The parked file of this user; 400 for a token that is not one (a forged form)."""
+    try:
+        return parked_uploads.take(current_app.instance_path, g.user.id, token)
+    except ValueError:
         abort(400)
-    matches = list(_stash_dir().glob(f"{g.user.id}-{token}*"))
-    if not matches:
-        abort(410)  # gone: already imported or never uploaded by this user
-    path = matches[0]
-    return path.name.split("-", 1)[1][32:] or ".csv", path.read_bytes(), path
 
 
 def _uploaded() -> tuple[str, bytes] | None:
@@ -104,36 +100,81 @@ def _render(kind: str, report: ValidationReport | None, preview: dict[str, Any] 
 
 Check = Callable[[str, bytes], tuple[pd.DataFrame, ValidationReport]]
 Store = Callable[[str, pd.DataFrame], Any]
+Precheck = Callable[[], str | None]
+
+# What an import can still raise on values the check let through: a constraint (a name taken
+# between the two steps), a number the column or a cast cannot hold. Each is the file's or the
+# form's fault, so it is a 422 with nothing stored, never a 500 (real bugs are logged).
+_BAD_INPUT_ERRORS: Final = (IntegrityError, DataError, OverflowError, ValueError)
 
 
 def _check_then_import(
     kind: str, check: Check, store: Store, *, bset: BoundarySet | None = None,
-    precheck: Callable[[], str | None] | None = None,
+    precheck: Precheck | None = None,
 ) -> Any:
     """The one flow every upload follows: check and preview, then import the parked file.
 
     The file is read again at import (the same bytes give the same result), so nothing but the
-    bytes waits between the two requests; `precheck` names a form problem to show instead."""
+    bytes and the original file name wait between the two requests. `precheck` returns a
+    message about the form (a set name already taken, a year that is no year); it runs at both
+    steps, so the import never meets a problem the check could have named."""
     if request.method == "GET":
         return _render(kind, None, None, None, bset)
     token = request.form.get("token")
     if token:
-        name, data, path = _unstash(token)
-        frame, report = check(name, data)
+        try:
+            parked = _take(token)
+        except parked_uploads.UploadExpired:
+            return _render(kind, None, None, None, bset, status=410, form_error=gettext(
+                "This upload has expired or was already imported; upload the file again."))
+        problem = precheck() if precheck else None
+        if problem:
+            return _render(kind, None, None, None, bset, status=422, form_error=problem)
+        frame, report = check(parked.name, parked.data)
         if not report.ok:
             return _render(kind, report, _preview(frame), None, bset, status=422)
-        response = store(name, frame)
-        path.unlink(missing_ok=True)
+        try:
+            response = store(parked.name, frame)
+            db.session.flush()
+        except _BAD_INPUT_ERRORS:
+            db.session.rollback()
+            current_app.logger.exception("import of a checked %s upload failed", kind)
+            return _render(kind, None, None, None, bset, status=422, form_error=gettext(
+                "Nothing was imported: the file holds a value that cannot be stored. Check the file again; "
+                "if the check finds nothing, tell your administrator."))
+        parked.path.unlink(missing_ok=True)
         return response
     upload = _uploaded()
     if upload is None:
         return _render(kind, None, None, None, bset, status=422, missing_file=True)
     problem = precheck() if precheck else None
     if problem:
-        return _render(kind, None, None, None, bset, status=422, **{problem: True})
+        return _render(kind, None, None, None, bset, status=422, form_error=problem)
     frame, report = check(*upload)
-    token = _stash(*upload) if report.ok else None
+    token = _park(*upload) if report.ok else None
     return _render(kind, report, _preview(frame), token, bset, status=200 if report.ok else 422)
+
+
+def _few(n: int) -> bool:
+    """True for a count this product never shows (1 to k-1), which messages call "fewer than k"."""
+    return 1 <= n < current_app.config["SETTINGS"].suppression_k
+
+
+def _name_taken(model: type[BoundarySet] | type[IncidentSet], name: str) -> bool:
+    return db.session.scalar(select(model.id).where(
+        model.organisation_id == g.user.organisation_id, model.name == name)) is not None
+
+
+def _unique_name(model: type[IncidentSet], base: str) -> str:
+    """`base`, or `base (date)`, `base (date, 2)`, ...: the first that no set of the organisation has.
+
+    For default names only (a name the user typed is refused when taken, not changed)."""
+    taken = set(db.session.scalars(select(model.name).where(
+        model.organisation_id == g.user.organisation_id, model.name.startswith(base[:150], autoescape=True))))
+    day = f"{utcnow():%Y-%m-%d}"
+    candidates = [base, f"{base[:180]} ({day})"]
+    candidates += [f"{base[:170]} ({day}, {n})" for n in range(2, len(taken) + 3)]
+    return next(c for c in candidates if c not in taken)
 
 
 # --- boundaries -----------------------------------------------------------------------------
@@ -141,10 +182,35 @@ def _check_then_import(
 
 def _read_boundaries(name: str, data: bytes) -> tuple[geopandas.GeoDataFrame, ValidationReport]:
     form = request.form
-    return read_areas(
+    areas, report = read_areas(
         (name, data), id_col=form.get("id_field", "").strip(), name_col=form.get("name_field", "").strip() or None,
         population_col=form.get("population_field", "").strip() or None,
     )
+    _refuse_areas_without_shape(areas, report)
+    return areas, report
+
+
+def _refuse_areas_without_shape(areas: geopandas.GeoDataFrame, report: ValidationReport) -> None:
+    """Turn the library's "area has no shape" warning into an error naming the features.
+
+    The library keeps such areas (a CLI ranking can list them), but the database stores every
+    area with its outline, so a feature whose "geometry" is null would pass the check and then
+    fail the import. The warning's rows are the data rows (index + 2), so the ids come from there."""
+    empty = [issue for issue in report.issues if issue.code == "geometry_empty"]
+    if not empty:
+        return
+    report.issues = [issue for issue in report.issues if issue.code != "geometry_empty"]
+    issue = empty[0]
+    ids = areas["area_id"].reindex(pd.Index(issue.rows, dtype="int64") - 2).fillna("").astype(str)
+    rows = ", ".join(str(r) for r in issue.rows) + (" …" if issue.count > len(issue.rows) else "")
+    message = ngettext(
+        "Feature in row %(rows)s (area id %(ids)s): its “geometry” is null or empty, but every area needs a "
+        "polygon outline to be imported. Add the shape, or remove the feature from the file.",
+        "Features in rows %(rows)s (area ids %(ids)s): their “geometry” is null or empty, but every area needs a "
+        "polygon outline to be imported. Add the shapes, or remove these features from the file.",
+        issue.count, rows=rows, ids=", ".join(f"'{i}'" for i in ids))
+    report.add(Issue(severity="error", code="geometry_missing", message=message, column="geometry",
+                     rows=issue.rows, count=issue.count))
 
 
 @bp.route("/upload/boundaries", methods=["GET", "POST"])
@@ -153,10 +219,10 @@ def boundaries() -> Any:
 
     def precheck() -> str | None:
         if not set_name:
-            return "missing_name"
-        exists = db.session.scalar(select(BoundarySet.id).where(
-            BoundarySet.organisation_id == g.user.organisation_id, BoundarySet.name == set_name))
-        return "duplicate_name" if exists else None
+            return gettext("Give the boundary set a name.")
+        if _name_taken(BoundarySet, set_name):
+            return gettext("Your organisation already has a boundary set with this name; choose another.")
+        return _population_year_problem()
 
     def store(name: str, areas: pd.DataFrame) -> Any:
         bset = _import_boundaries(geopandas.GeoDataFrame(areas), set_name, name)
@@ -166,12 +232,26 @@ def boundaries() -> Any:
     return _check_then_import("boundaries", _read_boundaries, store, precheck=precheck)
 
 
+def _population_year_problem() -> str | None:
+    """A message when the optional population year is not a plain year from 1900 to 2100.
+
+    `int()` would read "²" as nothing useful and thirty nines as a number no INTEGER column holds;
+    `db_int` reads only ASCII digits, and the range keeps out typing slips such as 20211."""
+    text = (request.form.get("population_year") or "").strip()
+    if not text or db_int(text, minimum=POPULATION_YEARS.start, maximum=POPULATION_YEARS.stop - 1) is not None:
+        return None
+    return gettext(
+        "Year of the population figures: “%(value)s” is not a year. Write the year in digits from %(first)s to "
+        "%(last)s, for example 2021, or leave the field empty.",
+        value=strip_controls(text)[:20], first=POPULATION_YEARS.start, last=POPULATION_YEARS.stop - 1)
+
+
 def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: str) -> BoundarySet:
     year_text = (request.form.get("population_year") or "").strip()
     bset = BoundarySet(
         organisation_id=g.user.organisation_id, name=set_name or Path(filename).stem,
         source=strip_controls(request.form.get("source"))[:500] or gettext("Uploaded file %(name)s", name=filename),
-        population_year=db_int(year_text, maximum=9999),
+        population_year=db_int(year_text, minimum=POPULATION_YEARS.start, maximum=POPULATION_YEARS.stop - 1),
         content_hash=boundary_hash(areas),
     )
     db.session.add(bset)
@@ -224,15 +304,41 @@ def _read_incident_file(
         points = points.assign(area_id=np.where(index >= 0, areas["area_id"].to_numpy()[np.maximum(index, 0)], None))
         outside = int((index < 0).sum())
         if outside == len(points):  # nothing would be stored, and a ranking of it would be all zeros
-            report.add(_app_issue("all_outside_areas", gettext(
-                "No incident in this file (%(n)s in all) falls inside an area of this boundary set, so there is "
-                "nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
-                "longitude are not swapped.", n=outside), None, count=outside))
+            report.add(_app_issue("all_outside_areas", _all_outside_message(outside), None, count=outside))
         elif outside:
-            report.add(_app_issue("outside_areas", gettext(
-                "%(n)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
-                n=outside), None, severity="warning", count=outside))
+            report.add(_app_issue("outside_areas", _outside_message(outside), None, severity="warning",
+                                  count=outside))
     return points, report
+
+
+def _outside_message(outside: int) -> str:
+    """How many incidents fall outside the areas; "fewer than k" for a count this product never shows.
+
+    The plural follows the number the sentence shows (k when the count is hidden)."""
+    if _few(outside):
+        k = current_app.config["SETTINGS"].suppression_k
+        return ngettext(
+            "Fewer than %(num)s incident falls outside every area of this boundary set; they are counted here and "
+            "not stored.",
+            "Fewer than %(num)s incidents fall outside every area of this boundary set; they are counted here and "
+            "not stored.", k)
+    return ngettext(
+        "%(num)s incident falls outside every area of this boundary set; it is counted here and not stored.",
+        "%(num)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
+        outside)
+
+
+def _all_outside_message(total: int) -> str:
+    """The refusal when no point is in an area, without revealing a small total."""
+    if _few(total):
+        return gettext(
+            "No incident in this file (fewer than %(k)s in all) falls inside an area of this boundary set, so there "
+            "is nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
+            "longitude are not swapped.", k=current_app.config["SETTINGS"].suppression_k)
+    return gettext(
+        "No incident in this file (%(n)s in all) falls inside an area of this boundary set, so there is "
+        "nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
+        "longitude are not swapped.", n=total)
 
 
 def _refuse_if_nothing_to_rank(counts: pd.DataFrame, areas: geopandas.GeoDataFrame, report: ValidationReport) -> None:
@@ -273,11 +379,23 @@ def incidents(set_id: int) -> Any:
         flash(gettext("Imported incident data “%(name)s”.", name=inc.name), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
 
-    return _check_then_import("incidents", check, store, bset=bset)
+    def precheck() -> str | None:
+        """A typed name must be new; without one the import picks a free default name."""
+        set_name = _incident_set_name()
+        if set_name and _name_taken(IncidentSet, set_name):
+            return gettext("A set named “%(name)s” already exists; choose another name.", name=set_name)
+        return None
+
+    return _check_then_import("incidents", check, store, bset=bset, precheck=precheck)
+
+
+def _incident_set_name() -> str:
+    return strip_controls(request.form.get("set_name"))[:200]
 
 
 def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filename: str) -> IncidentSet:
-    set_name = strip_controls(request.form.get("set_name"))[:200] or gettext("Incidents from %(name)s", name=filename)
+    set_name = _incident_set_name() or _unique_name(
+        IncidentSet, gettext("Incidents from %(name)s", name=filename)[:200])
     inc = IncidentSet(
         organisation_id=g.user.organisation_id, boundary_set_id=bset.id, name=set_name, synthetic=False,
         source=gettext("Uploaded file %(name)s", name=filename)[:500],

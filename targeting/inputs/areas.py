@@ -8,7 +8,7 @@ that is not there (with their row numbers), instead of how many fell away."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import geopandas
 import numpy as np
@@ -33,6 +33,10 @@ from .report import (
 )
 
 # --- areas -----------------------------------------------------------------------------------
+
+# More people than any one area holds (the largest countries have about 1.4 billion): a larger
+# figure is a wrong column or unit, or a number such as 1e308 that no INTEGER column can store.
+MAX_POPULATION: Final = 2_000_000_000
 
 
 def _empty_areas(periods: Sequence[str] = ()) -> geopandas.GeoDataFrame:
@@ -76,9 +80,22 @@ def _population(raw: pd.Series, column: str, index: pd.Index, labels: pd.Series,
                 examples=_examples(values[negative].map("{:g}".format)),
             )
         )
+    too_large = values > MAX_POPULATION  # infinity too ("1e400")
+    if too_large.any():
+        report.add(
+            _issue(
+                "error",
+                "population_too_large",
+                column=column,
+                rows=_rows(too_large, index),
+                labels=_labels(labels, too_large.to_numpy()),
+                examples=_examples(values[too_large].map("{:g}".format)),
+                max=f"{MAX_POPULATION:,}",
+            )
+        )
     empty = blank | (values == 0)
     _flag(report, empty, "warning", "population_missing", index, labels, column=column)
-    return values.where(values > 0)
+    return values.where((values > 0) & ~too_large)
 
 
 def _check_unique_ids(ids: pd.Series, column: str, index: pd.Index, report: ValidationReport) -> None:

@@ -83,6 +83,11 @@ MESSAGES: Final[Mapping[str, str]] = {
     "population_negative": (
         "{where}: column '{column}' has a negative population ({examples}); a population cannot be below zero."
     ),
+    "population_too_large": (
+        "{where}: column '{column}' has a population above {max} ({examples}); an area cannot have more "
+        "people than that. Check that this is the population column and that it counts people, not a "
+        "value in another unit."
+    ),
     "geometry_empty": (
         "{where}: the area has no shape (missing or empty geometry). It is kept in the list, but it "
         "cannot be drawn on the map or have neighbours."
