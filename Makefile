@@ -19,7 +19,7 @@ LOCK_FLAGS := --python $(PY) --python-platform linux --generate-hashes --quiet -
 export FLASK_APP := wsgi
 
 .PHONY: run test install install-dev system-packages system-runtime translations translations-update lint bench clean \
-	lock audit
+	lock lock-check resolve-into audit
 
 # The lock is complete (--require-hashes refuses anything not in it); the project itself is then
 # installed editable with the locked setuptools, so no build step fetches an unpinned package.
@@ -63,14 +63,32 @@ bench: install-dev
 	$(PY) bench/sqlite_locking.py
 	$(PY) bench/content.py
 
-# Re-resolve both locks to the newest versions pyproject.toml allows (the dev set first, then the
-# runtime set constrained by it, so both name the same versions), list what moved, and run the
-# whole suite on the new set. Commit requirements/ only if it is green.
+# Resolve both locks into folder $(1): the dev set first, then the runtime set constrained by it,
+# so both name the same versions. uv keeps the versions already in $(1) unless $(2) says --upgrade.
+define resolve
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev $(2) $(LOCK_FLAGS) -o $(1)/dev.txt
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in -c $(1)/dev.txt $(LOCK_FLAGS) -o $(1)/runtime.txt
+endef
+
+# Re-resolve both locks to the newest versions pyproject.toml allows, list what moved, and run
+# the whole suite on the new set. Commit requirements/ only if it is green.
 lock: $(VENV)/.installed-dev
-	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in --extra dev --upgrade $(LOCK_FLAGS) -o $(LOCK_DEV)
-	$(VENV)/bin/uv pip compile pyproject.toml requirements/build.in -c $(LOCK_DEV) $(LOCK_FLAGS) -o $(LOCK_RUNTIME)
+	$(call resolve,requirements,--upgrade)
 	@echo "Versions that moved:"; git diff --no-color -U0 -- requirements | grep -E '^[-+][A-Za-z0-9]' || echo "  none"
 	$(MAKE) test
+
+# Fails when pyproject.toml asks for something the committed lock does not give (an edited range
+# or a new dependency without `make lock`): resolves again, keeping the locked versions, and diffs.
+lock-check: $(VENV)/.installed-dev
+	@tmp=$$(mktemp -d) && cp $(LOCK_DEV) $(LOCK_RUNTIME) $$tmp/ && \
+	$(MAKE) --no-print-directory resolve-into DIR=$$tmp && \
+	sed -i "s#-c $$tmp/dev.txt#-c requirements/dev.txt#" $$tmp/runtime.txt && \
+	if diff -u $(LOCK_DEV) $$tmp/dev.txt && diff -u $(LOCK_RUNTIME) $$tmp/runtime.txt; then \
+	  echo "requirements/ matches pyproject.toml"; else \
+	  echo "requirements/ does not match pyproject.toml: run make lock and commit requirements/" >&2; exit 1; fi
+
+resolve-into:
+	$(call resolve,$(DIR),)
 
 # Known vulnerabilities in the locked set (PyPI's advisory data); fails when a fixed version exists.
 audit: $(VENV)/.installed-dev
