@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
 SUPPORTED = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
 
@@ -134,16 +134,22 @@ def check(engine: Engine, raw: str) -> None:
         engine.dispose()
 
 
-def schema_problem(engine: Engine, migrations: Path) -> str:
-    """Empty when the database is at the code's migration head; else what to run. (A command on an
-    unmigrated database would otherwise die on "relation users does not exist".)"""
+def migration_heads(migrations: Path) -> set[str]:
+    """The revision(s) `flask db upgrade` leaves a database at, read from the migration scripts."""
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(migrations))
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def schema_problem(engine: Engine, migrations: Path) -> str:
+    """Empty when the database is at the code's migration head; else what to run. (A command on an
+    unmigrated database would otherwise die on "relation users does not exist".)"""
+    from alembic.runtime.migration import MigrationContext
+
+    heads = migration_heads(migrations)
     with engine.connect() as conn:
         current = set(MigrationContext.configure(conn).get_current_heads())
     if current == heads:
@@ -156,8 +162,6 @@ def schema_problem(engine: Engine, migrations: Path) -> str:
 def is_unavailable(exc: BaseException) -> bool:
     """Whether an error raised during a request means the database is gone for now (restarting,
     unreachable) rather than a bug: those requests get a 503 and the next ones reconnect."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, OperationalError | InterfaceError)

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -27,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from campaigns import PACKAGE_DIR, TRANSLATIONS_DIR, create_app
+from campaigns.connection import migration_heads
 from campaigns.extensions import db
 from campaigns.models import BoundarySet, Organisation, Role, User
 from campaigns.services import accounts
@@ -105,9 +104,8 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
 
 @functools.cache
 def migration_head() -> str:
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
-    return str(ScriptDirectory.from_config(config).get_current_head())
+    (head,) = migration_heads(PACKAGE_DIR / "migrations")
+    return head
 
 
 def create_schema() -> None:

@@ -8,8 +8,9 @@ from flask import current_app, flash, g, jsonify, redirect, render_template, ses
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from .. import connection
 from ..access import ALL_ROLES, Section, allowed_roles
 from ..extensions import db
 from ..i18n import language_choices
@@ -82,7 +83,9 @@ def health() -> Any:
     """For a load balancer: the process answers and the database is reachable. Public, says nothing else."""
     try:
         db.session.execute(text("SELECT 1"))
-    except (OperationalError, InterfaceError):
+    except DBAPIError as exc:
+        if not connection.is_unavailable(exc):
+            raise
         db.session.rollback()
         return jsonify(status="database unavailable"), 503
     return jsonify(status="ok")

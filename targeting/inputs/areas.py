@@ -57,42 +57,15 @@ def _population(raw: pd.Series, column: str, index: pd.Index, labels: pd.Series,
     bottom of every ranking for no real reason."""
     values, blank, bad = _to_number(raw)
     text = _as_text(raw) if bad.any() else None
-    if bad.any() and text is not None:
-        report.add(
-            _issue(
-                "error",
-                "population_not_numeric",
-                column=column,
-                rows=_rows(bad, index),
-                labels=_labels(labels, bad.to_numpy()),
-                examples=_examples(text[bad]),
-            )
-        )
+    if text is not None:
+        _flag(report, bad, "error", "population_not_numeric", index, labels, column=column,
+              examples=_examples(text[bad]))
     negative = values < 0
-    if negative.any():
-        report.add(
-            _issue(
-                "error",
-                "population_negative",
-                column=column,
-                rows=_rows(negative, index),
-                labels=_labels(labels, negative.to_numpy()),
-                examples=_examples(values[negative].map("{:g}".format)),
-            )
-        )
+    _flag(report, negative, "error", "population_negative", index, labels, column=column,
+          examples=_examples(values[negative].map("{:g}".format)))
     too_large = values > MAX_POPULATION  # infinity too ("1e400")
-    if too_large.any():
-        report.add(
-            _issue(
-                "error",
-                "population_too_large",
-                column=column,
-                rows=_rows(too_large, index),
-                labels=_labels(labels, too_large.to_numpy()),
-                examples=_examples(values[too_large].map("{:g}".format)),
-                max=f"{MAX_POPULATION:,}",
-            )
-        )
+    _flag(report, too_large, "error", "population_too_large", index, labels, column=column,
+          examples=_examples(values[too_large].map("{:g}".format)), max=f"{MAX_POPULATION:,}")
     empty = blank | (values == 0)
     _flag(report, empty, "warning", "population_missing", index, labels, column=column)
     return values.where((values > 0) & ~too_large)
