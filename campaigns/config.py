@@ -44,6 +44,7 @@ class Settings:
     session_hours: int = 12
     session_idle_minutes: int = 120
     parked_upload_hours: int = 24  # uploads checked but never imported are removed after this
+    import_inline_rows: int = 50_000  # larger incident files are stored by a background job
     login_max_failures: int = 5  # per account from one client, in login_window_seconds
     login_window_seconds: int = 60
     login_client_max_failures: int = 20  # from one client over all accounts, in login_client_window_seconds
@@ -72,6 +73,7 @@ _ENV_NAMES: dict[str, str] = {
     "session_hours": "SESSION_HOURS",
     "session_idle_minutes": "SESSION_IDLE_MINUTES",
     "parked_upload_hours": "PARKED_UPLOAD_HOURS",
+    "import_inline_rows": "IMPORT_INLINE_ROWS",
     "behind_proxy": "BEHIND_PROXY",
     "force_https_cookies": "FORCE_HTTPS_COOKIES",
 }
@@ -133,7 +135,7 @@ def load_settings(instance_path: Path, overrides: Mapping[str, Any] | None = Non
             f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {settings.default_locale!r}"
         )
     for name in ("db_pool_size", "db_pool_timeout", "db_connect_timeout", "db_statement_timeout_ms",
-                 "parked_upload_hours"):
+                 "parked_upload_hours", "import_inline_rows"):
         if getattr(settings, name) < 1:
             raise ValueError(f"{_ENV_NAMES[name]} must be 1 or more, got {getattr(settings, name)}")
     if settings.db_max_overflow < 0:

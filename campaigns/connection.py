@@ -63,7 +63,9 @@ def parse(raw: str) -> URL:
 def engine_options(url: URL, *, pool_size: int, max_overflow: int, pool_timeout_s: int,
                    connect_timeout_s: int, statement_timeout_ms: int) -> dict[str, Any]:
     """SQLAlchemy engine options for this URL (see the module docstring for why each)."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's exception (and so the log) would otherwise quote its
+    # values: uploaded set and file names, e-mail addresses.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.get_backend_name() == "postgresql":
         options.update(
             pool_size=pool_size,

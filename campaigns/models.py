@@ -197,7 +197,12 @@ class Area(Model):
 
 
 class IncidentSet(Model):
-    """A batch of incident records for one boundary set, imported in one transaction."""
+    """A batch of incident records for one boundary set.
+
+    Small files are imported in one transaction and are `ready` at once. A large one is imported
+    by a background job in chunks (`services.imports`): the set is `importing` meanwhile, and
+    every query that reads incidents takes `ready` sets only, so nobody sees it half imported; a
+    job that dies is found by its old `heartbeat_at`, its rows are deleted and it starts again."""
 
     __tablename__ = "incident_sets"
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
@@ -209,6 +214,11 @@ class IncidentSet(Model):
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="ready", server_default="ready", index=True)
+    progress: Mapped[float | None] = mapped_column(Float, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    import_options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     boundary_set: Mapped[BoundarySet] = relationship()
     records: Mapped[list[IncidentRecord]] = relationship(cascade="all, delete-orphan")

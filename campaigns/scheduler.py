@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .db import write_intent
 from .extensions import db
 from .models import JobRun, utcnow
-from .services import accounts, audit, parked_uploads
+from .services import accounts, audit, imports, parked_uploads
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,18 @@ def purge_parked_uploads() -> dict[str, Any]:
     return parked_uploads.purge_older_than(current_app.instance_path, settings.parked_upload_hours)
 
 
+def resume_imports() -> dict[str, Any]:
+    """Start again every background import whose job died (a restart, a killed worker).
+
+    Its rows are deleted and the file is read again, so each incident is stored once."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return imports.resume_stale(app)
+
+
 JOBS: tuple[Job, ...] = (
     Job("purge_expired_sessions", 60, purge_expired_sessions, "end expired sessions, forget old failed logins"),
     Job("purge_parked_uploads", 60, purge_parked_uploads, "remove uploads checked but not imported in time"),
+    Job("resume_imports", 5, resume_imports, "start again background imports whose job died"),
 )
 
 

@@ -4,7 +4,15 @@ No Flask and no database here: functions take and return plain data (GeoDataFram
 dataclasses) so they run the same in the application, a notebook or a script.
 """
 
-from .privacy import DEFAULT_K, find_identifier_columns, suppress_series, suppress_table
+from .privacy import (
+    DEFAULT_K,
+    ProtectedCounts,
+    fill_value,
+    find_identifier_columns,
+    protect_counts,
+    suppress_table,
+    total_range,
+)
 from .ranking import DEFAULT_WEIGHTS, NothingToRankError, RankingInputError, explain, rank_areas
 from .segments import rank_exploitation_types, rank_segments
 
@@ -18,6 +26,9 @@ __all__ = [
     "rank_areas",
     "rank_exploitation_types",
     "rank_segments",
-    "suppress_series",
+    "ProtectedCounts",
+    "fill_value",
+    "protect_counts",
     "suppress_table",
+    "total_range",
 ]

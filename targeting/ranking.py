@@ -28,7 +28,7 @@ from .assign import count_by_area, points_to_areas
 from .contiguity import queen_contiguity
 from .hotspots import hot_spots
 from .inputs.parsing import GRANULARITIES, PERIOD_NAMES, parse_periods
-from .privacy import DEFAULT_K, suppress_series
+from .privacy import DEFAULT_K, protect_counts
 from .rates import PER, eb_global, eb_spatial, raw_rate, usable
 from .trends import emerging_patterns, mann_kendall, rising_since, trend_labels
 
@@ -457,6 +457,13 @@ def _reasons(
     return (text.str.slice(0, 1).str.upper() + text.str.slice(1) + ".").to_numpy(dtype=object), reason
 
 
+def _hidden_note(k: int) -> str:
+    return (
+        f"fewer than {k} incidents, so the count is hidden and every figure uses the number expected from "
+        "the population instead"
+    )
+
+
 def explain(reasons: str, *, period: str = "") -> str:
     """The English sentence for a `reasons` string (codes joined by ';'); the app localises the same codes."""
     parts: list[str] = []
@@ -481,6 +488,8 @@ def explain(reasons: str, *, period: str = "") -> str:
             parts.append("no neighbouring areas, so not tested for hot spots")
         elif key == "no_population":
             parts.append("no population figure, so no rate and no rank; shown on the map only")
+        elif key == "hidden_count":
+            parts.append(_hidden_note(int(value)))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -514,10 +523,13 @@ def rank_areas(
     or months, one kind throughout ('2021', '2021-Q3', '2021-07'; '2021.0' is the year 2021) and
     are ordered in time; labels in the result are canonical. `period` picks the period whose hot
     spots are ranked (default: the latest); trends use every period up to it.
-    With `suppress` (the default) `count` and `rate` are blank (<NA>) for areas whose count would
-    reveal a small number, following the planner's suppression rule with threshold `k`; the
-    ranking still uses the real numbers. Metadata (periods, points outside every area, records
-    whose id is not an area and the first few such ids, the weights used) is in ``result.attrs``.
+    With `suppress` (the default) the counts from 1 to k-1 are hidden (`count` and `rate` blank,
+    `suppressed` true) and every number in the result, the ranks included, is computed as if
+    each hidden count were k/2 (:mod:`targeting.privacy`), so the result may be published whole:
+    no column can be inverted back to a hidden count. `suppress=False` ranks on the true counts,
+    for analysis that never leaves the organisation; no writer accepts it. Metadata (periods,
+    points outside every area, records whose id is not an area and the first few such ids, the
+    weights used) is in ``result.attrs``.
 
     Raises :class:`RankingInputError` (one line naming what to fix) for inputs that cannot be
     ranked, and its subclass :class:`NothingToRankError` when no incident is counted in any area
@@ -566,7 +578,11 @@ def rank_areas(
     periods = tallies.periods
     period, t = _ranked_period(tallies, period)
     population = _population_matrix(areas, population_col, periods)
-    counts_m = tallies.matrix.astype(float)
+    # Disclosure control (targeting.privacy): with `suppress`, every number below is computed from
+    # the published cells, small counts replaced by the fill, so none of them (smoothed rates,
+    # z-scores, trends, scores, ranks) can be worked back to a hidden count.
+    protected = protect_counts(tallies.matrix, k, exposure=population)
+    counts_m = protected.published if suppress else tallies.matrix.astype(float)
 
     w = contiguity.matrix
 
@@ -647,16 +663,17 @@ def rank_areas(
         }
     )
     frame.loc[~np.isfinite(gi_z), "gi_bin"] = pd.NA
-    # Suppress in area-id order: complementary suppression breaks ties by position, and which
-    # area is hidden must not depend on the order of the rows.
-    by_id = np.argsort(ids.to_numpy(dtype=str), kind="stable")
-    shown = suppress_series(pd.Series(count_now[by_id].astype(np.int64)), k, with_total=True)
-    hidden = np.empty(n, dtype=bool)
-    hidden[by_id] = shown.isna().to_numpy()
-    frame["suppressed"] = hidden
+    frame["suppressed"] = protected.hidden[:, t]
     for f, values in factors.items():
         frame[f"factor_{f}"] = values
     frame["explanation"], frame["reasons"] = _reasons(frame, factors, used_weights, period)
+    if suppress and frame["suppressed"].any():
+        hidden_rows = frame["suppressed"].to_numpy(dtype=bool) & np.isfinite(score)
+        note = _hidden_note(k)
+        frame.loc[hidden_rows, "explanation"] = (
+            frame.loc[hidden_rows, "explanation"].str.slice(0, -1) + "; " + note + "."
+        )
+        frame.loc[hidden_rows, "reasons"] = frame.loc[hidden_rows, "reasons"] + f";hidden_count:{k}"
 
     order = np.lexsort((frame["area_id"].to_numpy(dtype=str), -np.nan_to_num(score, nan=-np.inf)))
     frame = frame.iloc[order].reset_index(drop=True)

@@ -32,7 +32,7 @@ from scipy import stats
 
 from .demo import AGE_BANDS, NATIONALITIES, SEXES
 from .inputs.parsing import PeriodError, parse_periods, sort_periods
-from .privacy import DEFAULT_K, suppress_series
+from .privacy import DEFAULT_K, protect_counts
 
 __all__ = [
     "DEMO_AGE_SHARES",
@@ -155,18 +155,35 @@ def _labels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     return functools.reduce(lambda left, right: left + _SEPARATOR + right, (frame[c].astype(str) for c in columns))
 
 
-def _shown_counts(counts: pd.Series, k: int) -> tuple[pd.Series, pd.Series]:
-    """``count_shown`` (float, NaN where hidden) and ``suppressed`` for counts already in final order.
+def _protected(
+    table: pd.DataFrame, columns: Sequence[str], k: int, *, protect: bool, total_known: bool
+) -> tuple[pd.Series, pd.Series]:
+    """The counts every derived number is computed from, and which are hidden.
 
-    The published total (all incidents in scope) is part of the table, so complementary suppression
-    also stops a single hidden count being recovered by subtraction. The counts must come in their
-    final, deterministic order: which neighbour gets hidden to protect a small count may depend on
-    position when two candidates tie."""
-    if counts.empty:
-        return counts.astype(float), pd.Series(False, index=counts.index, dtype=bool)
-    shown = suppress_series(counts.astype("int64"), k, with_total=True)
-    hidden = shown.isna().to_numpy(dtype=bool)
-    return shown.astype("Float64").astype(float), pd.Series(hidden, index=counts.index, dtype=bool)
+    With `protect`, the published cells of :func:`targeting.privacy.protect_counts` (hidden cells
+    filled from published numbers only), protected in the order of the segment key so that which
+    cell is hidden never depends on row order. Without, the true counts (and the small ones
+    flagged), for analysis that stays inside the organisation."""
+    true = table["count"].to_numpy(dtype=np.int64)
+    if not protect or table.empty:
+        return pd.Series(true.astype(float), index=table.index), pd.Series((true >= 1) & (true < k), index=table.index)
+    order = np.lexsort([table[c].astype(str).to_numpy() for c in reversed(list(columns))])
+    protected = protect_counts(true[order], k, known_total=int(true.sum()) if total_known else None)
+    published = np.empty(len(true))
+    hidden = np.empty(len(true), dtype=bool)
+    published[order], hidden[order] = protected.published, protected.hidden
+    return pd.Series(published, index=table.index), pd.Series(hidden, index=table.index)
+
+
+def _publish_counts(table: pd.DataFrame, published: pd.Series, hidden: pd.Series, *, protect: bool) -> None:
+    """`count` as published (<NA> where hidden when protecting), `count_shown` and `suppressed`."""
+    table["suppressed"] = hidden.astype(bool)
+    shown = published.where(~hidden)
+    table["count_shown"] = shown.astype(float)
+    if protect:
+        values = pd.array(shown.fillna(0).round().astype(np.int64), dtype="Int64")
+        values[hidden.to_numpy(dtype=bool)] = pd.NA
+        table["count"] = values
 
 
 def round_outward(
@@ -293,6 +310,8 @@ def rank_segments(
     periods: Collection[str | int] | None = None,
     confidence: float = 0.95,
     k: int = DEFAULT_K,
+    protect: bool = True,
+    total_known: bool = False,
 ) -> pd.DataFrame:
     """Demographic segments ranked by how over-represented they are among incidents.
 
@@ -347,12 +366,14 @@ def rank_segments(
     **Languages.** A tuple per segment: the ``language`` value when segmenting by language, else
     the nationality's languages (:func:`nationality_languages`), else ``("en",)``.
 
-    **Suppression.** ``count_shown`` is NaN where the count is 1..k-1, plus the complementary
-    suppressions that stop it being recovered from the total (:func:`~targeting.privacy.
-    suppress_series` with the total); ``suppressed`` flags them. The ranking uses the true counts.
-    ``count``, ``incident_share`` and the RR columns reveal the count and are for analysis inside
-    the organisation; anything published must use ``count_shown`` and blank the derived columns
-    of suppressed rows.
+    **Disclosure control.** With ``protect`` (the default) the segment counts are protected by
+    :func:`targeting.privacy.protect_counts`: counts 1..k-1 hidden (``count`` <NA>, ``count_shown``
+    NaN, ``suppressed`` true) and *every* number in the result -- RR, intervals, p-values, shares,
+    ranks -- computed from the published counts, so none can be worked back to a hidden count.
+    Pass ``total_known=True`` when the total of the counts in scope is published elsewhere (the
+    app's segments split the shown counts of the chosen areas): then at least two cells are
+    hidden, so the total cannot be used to subtract. ``protect=False`` uses the true counts
+    (``suppressed`` still flags 1..k-1), for analysis that never leaves the organisation.
 
     **Output.** One row per segment, ranked rows first: the segment columns, then ``segment``
     (label "RO · 18-24 · female"), ``rank`` (Int64, <NA> for unknown segments), ``count``,
@@ -390,7 +411,8 @@ def rank_segments(
     for column in columns:
         table[column] = table[column].astype(object)
 
-    count = table["count"].astype(float)
+    count, hidden = _protected(table, columns, k, protect=protect, total_known=total_known)
+    table["_published"], table["_hidden"] = count, hidden
     people = table["population"].astype(float)
     known = ~_any_unknown(table, columns)
     has_population = people > 0
@@ -448,11 +470,12 @@ def rank_segments(
     table["rank"] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     table.loc[~ranked, "rank"] = pd.NA
 
-    table["count_shown"], table["suppressed"] = _shown_counts(table["count"], k)
+    count = table["_published"]
+    _publish_counts(table, count, table["_hidden"], protect=protect)
 
-    all_incidents = float(table["count"].sum())
+    all_incidents = float(count.sum())
     all_people = float(table["population"].sum())
-    table["incident_share"] = table["count"] / all_incidents if all_incidents > 0 else np.nan
+    table["incident_share"] = count / all_incidents if all_incidents > 0 else np.nan
     table["population_share"] = table["population"] / all_people if all_people > 0 else np.nan
 
     if uncertainty == "range":
@@ -496,6 +519,8 @@ def rank_exploitation_types(
     periods: Collection[str | int] | None = None,
     k: int = DEFAULT_K,
     confidence: float = 0.95,
+    protect: bool = True,
+    total_known: bool = False,
 ) -> pd.DataFrame:
     """Incidents per exploitation type with a Wilson interval for each type's share.
 
@@ -508,9 +533,8 @@ def rank_exploitation_types(
 
     Shares are of all incidents in scope, "unknown" type included, so the column sums to 1 and the
     unknown row shows how much is unrecorded; it is reported last and never ranked. Known types are
-    sorted by count (descending), ties by name. Suppression as in :func:`rank_segments`:
-    ``count_shown`` NaN for 1..k-1 and its complementary protection, ``suppressed`` flag; ``count``
-    and the share columns reveal counts and are not for publication when suppressed.
+    sorted by count (descending), ties by name. Disclosure control as in :func:`rank_segments`
+    (``protect``, ``total_known``): shares, intervals and the order come from the published counts.
 
     Columns: exploitation_type, rank (Int64), count, count_shown, suppressed, share, share_low,
     share_high."""
@@ -522,18 +546,21 @@ def rank_exploitation_types(
     table = keys.groupby("exploitation_type", sort=False).size().rename("count").reset_index()
     table["count"] = table["count"].astype("int64")
     table["exploitation_type"] = table["exploitation_type"].astype(object)
+    published, hidden = _protected(table, ["exploitation_type"], k, protect=protect, total_known=total_known)
+    table["_published"], table["_hidden"] = published, hidden
     unknown = table["exploitation_type"] == UNKNOWN
     table["_tier"] = unknown.astype(int)
-    table["_order"] = -table["count"]
+    table["_order"] = -published
     table = table.sort_values(["_tier", "_order", "exploitation_type"], kind="mergesort", ignore_index=True)
     ranked = table["_tier"] == 0
     table["rank"] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     table.loc[~ranked, "rank"] = pd.NA
-    table["count_shown"], table["suppressed"] = _shown_counts(table["count"], k)
+    count = table["_published"]
+    _publish_counts(table, count, table["_hidden"], protect=protect)
 
-    n = float(table["count"].sum())
+    n = float(count.sum())
     if n > 0:
-        share = table["count"] / n
+        share = count / n
         z2 = z * z
         denominator = 1 + z2 / n
         centre = (share + z2 / (2 * n)) / denominator

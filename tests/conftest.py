@@ -8,6 +8,7 @@ end. CI runs the whole suite both ways.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import secrets
@@ -34,6 +35,41 @@ from campaigns.services.audit import SYSTEM_CLI
 SERVER_URL = os.environ.get("DATABASE_URL", "")
 USE_POSTGRES = SERVER_URL.startswith("postgresql")
 PASSWORD = "correct horse battery staple"
+LOG_PATH = Path(os.environ.get("PLANNER_TEST_LOG", "")) if os.environ.get("PLANNER_TEST_LOG") else (
+    Path(__file__).resolve().parents[1] / "test-artifacts" / f"test-run-{os.getpid()}.log"
+)
+
+
+_LOG_HANDLERS: list[logging.Handler] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Everything the app logs during the run goes to LOG_PATH too, at INFO and above, as an
+    operator's log would; tests/test_zz_logs.py then checks it holds no secret."""
+    LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
+    LOG_PATH.write_text("", encoding="utf-8")
+    # Appending: logging.config.fileConfig (alembic's env.py) closes every handler, and a closed
+    # FileHandler in "w" mode would drop records instead of opening the file again.
+    handler = logging.FileHandler(LOG_PATH, mode="a", encoding="utf-8", delay=True)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _LOG_HANDLERS.append(handler)
+    _keep_logging()
+
+
+def _keep_logging() -> None:
+    root = logging.getLogger()
+    if _LOG_HANDLERS and _LOG_HANDLERS[0] not in root.handlers:
+        root.addHandler(_LOG_HANDLERS[0])
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+@pytest.fixture(autouse=True)
+def _log_to_the_run_log() -> None:
+    """Alembic's env.py (run in-process by the migration tests) replaces the root handlers with
+    those of alembic.ini: put the run's log handler back before every test."""
+    _keep_logging()
 
 
 def compile_catalogs() -> None:
@@ -100,6 +136,20 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
     }
     config.update(overrides)
     return create_app(config)
+
+
+def make_demo_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
+    """An app on a migrated database holding the demo (for module fixtures and child processes)."""
+    from campaigns.db import write_intent
+    from campaigns.services.demo import load_demo
+
+    application = make_app(tmp_path, database_url, **overrides)
+    with application.app_context():
+        create_schema()
+        with write_intent():
+            load_demo(SYSTEM_CLI)
+            db.session.commit()
+    return application
 
 
 @functools.cache

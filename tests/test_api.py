@@ -68,6 +68,13 @@ def test_counts_from_the_api_are_suppressed(demo_app: Flask) -> None:
     shown = [v for v in values if v is not None]
     assert None in values and shown
     assert not any(1 <= v < 11 for v in shown)
+    totals = body["period_totals"]
+    assert set(totals) == set(body["areas"][0]["counts"])
+    for period, bounds in totals.items():  # a total with a hidden count in it is a range
+        column = [area["counts"][period] for area in body["areas"]]
+        hidden = sum(v is None for v in column)
+        assert bounds["low"] == sum(v or 0 for v in column) + hidden
+        assert bounds["high"] == sum(v or 0 for v in column) + 10 * hidden
 
 
 def test_api_errors_are_json(demo_app: Flask) -> None:

@@ -55,7 +55,8 @@ def test_postgres_pool_is_bounded_with_timeouts_and_sqlite_keeps_its_own() -> No
     assert pg["pool_pre_ping"] and (pg["pool_size"], pg["max_overflow"], pg["pool_timeout"]) == (4, 2, 9)
     assert pg["connect_args"]["connect_timeout"] == 3
     assert pg["connect_args"]["options"] == "-c statement_timeout=45000"
-    assert connection.engine_options(make_url("sqlite:///x.db"), **limits) == {"pool_pre_ping": True}
+    sqlite = connection.engine_options(make_url("sqlite:///x.db"), **limits)
+    assert sqlite == {"pool_pre_ping": True, "hide_parameters": True}
 
 
 @pytest.mark.parametrize("url, expected", [

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import geopandas
 import numpy as np
@@ -253,11 +254,16 @@ def _upload(client: FlaskClient, path: str, filename: str, data: bytes, **fields
     return response.status_code, response.get_data(as_text=True)
 
 
-def _confirm(client: FlaskClient, path: str, page: str, **fields: str) -> None:
+def confirm_import(client: FlaskClient, path: str, page: str, **fields: str) -> Any:
+    """Press "Import" on a checked upload's page: the response, whatever its status."""
     token = re.search(r'name="token" value="([0-9a-f]+)"', page)
     csrf = PAGE_TOKEN_RE.search(page)
     assert token and csrf, page[:3000]
-    response = client.post(path, data={"csrf_token": csrf.group(1), "token": token.group(1), **fields})
+    return client.post(path, data={"csrf_token": csrf.group(1), "token": token.group(1), **fields})
+
+
+def _confirm(client: FlaskClient, path: str, page: str, **fields: str) -> None:
+    response = confirm_import(client, path, page, **fields)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
 
 

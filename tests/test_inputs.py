@@ -32,6 +32,7 @@ from targeting.inputs import (
     read_incidents,
     read_indicators,
 )
+from targeting.inputs import files as input_files
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def small_areas(**columns: Sequence[object]) -> geopandas.GeoDataFrame:
 
 
 def zip_files(target: Path, files: Mapping[str, Path | bytes]) -> Path:
-    with zipfile.ZipFile(target, "w") as archive:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for member, content in files.items():
             if isinstance(content, Path):
                 archive.write(content, member)
@@ -399,7 +400,17 @@ def test_files_that_are_not_map_files(tmp_path: Path) -> None:
     check(report, "not_geo_file", "error")
 
 
-def test_zip_problems(tmp_path: Path) -> None:
+def test_zip_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A zip that unpacks to far more than was sent is refused before anything is read from it.
+    monkeypatch.setattr(input_files, "MAX_UNZIPPED_BYTES", 4 * 2**20)
+    padded = b'{"type": "FeatureCollection", "features": [' + b" " * (8 * 2**20) + b"]}"
+    bomb = zip_files(tmp_path / "bomb.zip", {"areas.geojson": padded})
+    assert bomb.stat().st_size < 64 * 1024
+    _, report = read_areas(("bomb.zip", bomb.read_bytes()), id_col="code")
+    issue = check(report, "zip_too_large", "error")
+    assert "unpacks to 8 MB, more than the 4 MB the planner reads" in issue.message
+    monkeypatch.undo()
+
     notes = zip_files(tmp_path / "notes.zip", {"readme.txt": b"hello", "__MACOSX/._x.shp": b""})
     _, report = read_areas(notes, id_col="code")
     issue = check(report, "zip_no_map_file", "error")

@@ -158,7 +158,10 @@ def input_hash(areas: pd.DataFrame, counts: pd.DataFrame, params: RankingParams,
 
 def latest_incident_set(bset: BoundarySet) -> IncidentSet | None:
     return db.session.scalar(
-        select(IncidentSet).where(IncidentSet.boundary_set_id == bset.id).order_by(IncidentSet.id.desc()).limit(1)
+        select(IncidentSet)
+        .where(IncidentSet.boundary_set_id == bset.id, IncidentSet.status == "ready")
+        .order_by(IncidentSet.id.desc())
+        .limit(1)
     )
 
 
@@ -191,8 +194,14 @@ def request_ranking(actor: Actor, bset: BoundarySet, incident_set: IncidentSet, 
         db.session.delete(existing)
         db.session.flush()
     run = RankingRun(
-        organisation_id=bset.organisation_id, boundary_set_id=bset.id, incident_set_id=incident_set.id,
-        input_hash=key, params=params.as_json(), status="queued", progress=0.0, message="queued",
+        organisation_id=bset.organisation_id,
+        boundary_set_id=bset.id,
+        incident_set_id=incident_set.id,
+        input_hash=key,
+        params=params.as_json(),
+        status="queued",
+        progress=0.0,
+        message="queued",
         created_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(run)
@@ -217,22 +226,33 @@ def run_in_background(app: Flask, run_id: int) -> None:
         if incident_set is None:
             return
         params = RankingParams(
-            period=run.params.get("period"), weights=run.params.get("weights", DEFAULT_WEIGHTS),
-            smoothing=run.params.get("smoothing", "global"), indicators=tuple(run.params.get("indicators", ())),
+            period=run.params.get("period"),
+            weights=run.params.get("weights", DEFAULT_WEIGHTS),
+            smoothing=run.params.get("smoothing", "global"),
+            indicators=tuple(run.params.get("indicators", ())),
         )
         try:
             _execute(run, load_areas(bset), load_counts(incident_set), incident_set, params)
             db.session.commit()
         except RankingInputError as exc:  # the inputs cannot be ranked: the page shows why
             db.session.rollback()
-            side_write(update(RankingRun).where(RankingRun.id == run_id).values(
-                status="failed", error=str(exc)[:1000], finished_at=utcnow()))
+            side_write(
+                update(RankingRun)
+                .where(RankingRun.id == run_id)
+                .values(status="failed", error=str(exc)[:1000], finished_at=utcnow())
+            )
         except Exception:
             db.session.rollback()
             log.exception("ranking run %s failed", run_id)
-            side_write(update(RankingRun).where(RankingRun.id == run_id).values(
-                status="failed", error="The ranking stopped with an internal error; it has been logged.",
-                finished_at=utcnow()))
+            side_write(
+                update(RankingRun)
+                .where(RankingRun.id == run_id)
+                .values(
+                    status="failed",
+                    error="The ranking stopped with an internal error; it has been logged.",
+                    finished_at=utcnow(),
+                )
+            )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -247,7 +267,7 @@ def _segments(incidents: pd.DataFrame, areas: pd.DataFrame, top: list[str], peri
         return out
     by = [c for c in ("nationality", "age_band", "sex") if c in incidents.columns and c in population.columns]
     k = current_app.config["SETTINGS"].suppression_k
-    segments = rank_segments(incidents, population, by=by, areas=top, periods=[period], k=k)
+    segments = rank_segments(incidents, population, by=by, areas=top, periods=[period], k=k, total_known=True)
     # Anything that would let a reader work back to a hidden count is blanked for hidden rows.
     hidden = segments["suppressed"].to_numpy(dtype=bool)
     for col in ("count", "incident_share", "relative_risk", "rr_low", "rr_high", "p_value"):
@@ -259,28 +279,47 @@ def _segments(incidents: pd.DataFrame, areas: pd.DataFrame, top: list[str], peri
 
 
 def _execute(
-    run: RankingRun, areas: geopandas.GeoDataFrame, counts: pd.DataFrame, incident_set: IncidentSet,
+    run: RankingRun,
+    areas: geopandas.GeoDataFrame,
+    counts: pd.DataFrame,
+    incident_set: IncidentSet,
     params: RankingParams,
 ) -> None:
     run_id = run.id
 
     def progress(fraction: float, message: str) -> None:
-        side_write(update(RankingRun).where(RankingRun.id == run_id).values(
-            status="running", progress=round(fraction, 3), message=message[:200]))
+        side_write(
+            update(RankingRun)
+            .where(RankingRun.id == run_id)
+            .values(status="running", progress=round(fraction, 3), message=message[:200])
+        )
 
     settings = current_app.config["SETTINGS"]
     cache_dir = Path(current_app.instance_path) / "cache" / "contiguity"
     ranked = rank_areas(
-        areas, counts=counts, period=params.period, weights=dict(params.weights), indicators=params.indicators,
-        smoothing="spatial" if params.smoothing == "spatial" else "global", k=settings.suppression_k,
-        suppress=True, cache_dir=cache_dir, progress=progress,
+        areas,
+        counts=counts,
+        period=params.period,
+        weights=dict(params.weights),
+        indicators=params.indicators,
+        smoothing="spatial" if params.smoothing == "spatial" else "global",
+        k=settings.suppression_k,
+        suppress=True,
+        cache_dir=cache_dir,
+        progress=progress,
     )
     period = str(ranked.attrs["period"])
     types = pd.DataFrame()
     incidents = load_incident_attributes(incident_set)
-    top = top_area_ids(ranked)
+    # Segments and types split the incidents of the best-ranked areas whose count is shown: their
+    # total is then the sum of shown counts, a published number, and the tables are protected
+    # against it (targeting.privacy); an area with a hidden count would let the two tables be
+    # subtracted from each other.
+    top = [a for a in top_area_ids(ranked) if not ranked.loc[ranked["area_id"] == a, "suppressed"].iloc[0]]
     if "exploitation_type" in incidents.columns:
-        types = rank_exploitation_types(incidents, areas=top, periods=[period], k=settings.suppression_k)
+        types = rank_exploitation_types(
+            incidents, areas=top, periods=[period], k=settings.suppression_k, total_known=True
+        )
         hidden = types["suppressed"].to_numpy(dtype=bool)
         for col in ("count", "share", "share_low", "share_high"):
             types[col] = types[col].astype(float)
@@ -288,6 +327,7 @@ def _execute(
     meta = {key: (value if not isinstance(value, np.generic) else value.item()) for key, value in ranked.attrs.items()}
     meta["exploitation_types"] = _records(types.drop(columns=["count_shown"], errors="ignore")) if len(types) else []
     meta["synthetic"] = bool(incident_set.synthetic)
+    meta["segment_areas"] = top
     run.rows = _records(ranked.drop(columns=[c for c in ranked.columns if c.startswith("factor_")]))
     run.meta = json.loads(json.dumps(meta, default=float))
     run.segments = _segments(incidents, areas, top, period)

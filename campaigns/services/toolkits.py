@@ -21,6 +21,7 @@ from content import Artifact, Campaign, Toolkit, ToolkitCache, assemble, build
 from content.bundle import check_format
 from content.library import default_library
 from content.locales import LOCALES
+from targeting.privacy import protect_counts
 
 from ..db import side_write
 from ..extensions import db
@@ -59,14 +60,16 @@ def embed_policy(html: str) -> str:
         "'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii") + "'"
         for style in _STYLE.findall(html)
     )
-    return "; ".join([
-        "default-src 'none'",
-        f"style-src {hashes}",
-        "img-src data:",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src {hashes}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'self'",
+        ]
+    )
 
 
 def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str, *, public: bool) -> None:
@@ -86,9 +89,7 @@ def count_download(organisation_id: int, toolkit: Toolkit, fmt: str, paper: str,
     table = ToolkitDownload.__table__
     insert: Any = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     key = ["organisation_id", "day", "audience", "locale", "country", "format", "paper", "public"]
-    stmt = insert(table).values(**values).on_conflict_do_update(
-        index_elements=key, set_={"count": table.c.count + 1}
-    )
+    stmt = insert(table).values(**values).on_conflict_do_update(index_elements=key, set_={"count": table.c.count + 1})
     side_write(stmt)
 
 
@@ -97,7 +98,7 @@ class DownloadRow:
     day: dt.date
     audience: str
     locale: str
-    count: int
+    count: int | None  # None: hidden (1 to k-1), like every small count the planner shows
 
 
 def download_stats(organisation_id: int, days: int = 30) -> list[DownloadRow]:
@@ -111,7 +112,11 @@ def download_stats(organisation_id: int, days: int = 30) -> list[DownloadRow]:
         .group_by(d.day, d.audience, d.locale)
         .order_by(d.day.desc(), d.audience, d.locale)
     ).all()
-    return [DownloadRow(day, audience, locale, int(total)) for day, audience, locale, total in rows]
+    protected = protect_counts([int(total) for *_key, total in rows], current_app.config["SETTINGS"].suppression_k)
+    return [
+        DownloadRow(day, audience, locale, shown)
+        for (day, audience, locale, _total), shown in zip(rows, protected.shown_values(), strict=True)
+    ]
 
 
 def campaign_of(publication: ToolkitPublication) -> Campaign:
@@ -158,8 +163,15 @@ def publish(actor: Actor, organisation_id: int, toolkit: Toolkit, campaign: Camp
     )
     db.session.add(publication)
     db.session.flush()
-    record(actor, "toolkit.publish", "toolkit_publication", publication.id,
-           audience=toolkit.audience.id, locale=toolkit.locale, country=toolkit.country)
+    record(
+        actor,
+        "toolkit.publish",
+        "toolkit_publication",
+        publication.id,
+        audience=toolkit.audience.id,
+        locale=toolkit.locale,
+        country=toolkit.country,
+    )
     return publication
 
 
@@ -169,11 +181,13 @@ def revoke(actor: Actor, publication: ToolkitPublication) -> None:
 
 
 def publications(organisation_id: int) -> list[ToolkitPublication]:
-    return list(db.session.scalars(
-        select(ToolkitPublication)
-        .where(ToolkitPublication.organisation_id == organisation_id, ToolkitPublication.revoked_at.is_(None))
-        .order_by(ToolkitPublication.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(ToolkitPublication)
+            .where(ToolkitPublication.organisation_id == organisation_id, ToolkitPublication.revoked_at.is_(None))
+            .order_by(ToolkitPublication.id.desc())
+        )
+    )
 
 
 def published_toolkit_or_404(slug: str) -> tuple[ToolkitPublication, Toolkit]:

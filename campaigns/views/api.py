@@ -13,8 +13,14 @@ from .. import queries
 from ..access import ALL_ROLES, Section, roles
 from ..extensions import db
 from ..models import Area, BoundarySet, Role
+from .api_schema import OPENAPI
 
 bp = Section("api", __name__, roles=ALL_ROLES)
+
+
+@bp.route("/openapi.json")
+def openapi() -> Any:
+    return jsonify(OPENAPI)
 
 
 @bp.route("/me")
@@ -33,10 +39,12 @@ def boundary_sets() -> Any:
         .group_by(BoundarySet.id)
         .order_by(BoundarySet.name)
     ).all()
-    return jsonify(boundary_sets=[
-        {"id": b.id, "name": b.name, "source": b.source, "areas": n, "population_year": b.population_year}
-        for b, n in rows
-    ])
+    return jsonify(
+        boundary_sets=[
+            {"id": b.id, "name": b.name, "source": b.source, "areas": n, "population_year": b.population_year}
+            for b, n in rows
+        ]
+    )
 
 
 @bp.route("/boundary-sets/<int:set_id>/incident-counts")
@@ -46,14 +54,18 @@ def incident_counts(set_id: int) -> Any:
     counts = queries.incident_counts(bset)
     by_area: list[dict[str, int | None]] = [{} for _ in counts.areas]
     if counts.shown is not None:
-        cells = pd.DataFrame(counts.shown[:-1, :-1], columns=[str(p) for p in counts.periods]).astype("Int64")
+        cells = pd.DataFrame(counts.shown, columns=[str(p) for p in counts.periods]).astype("Int64")
         by_area = cells.astype(object).where(cells.notna(), None).to_dict(orient="records")
     rows = [
         {"code": area.code, "name": area.name, "population": area.population, "counts": area_counts}
         for area, area_counts in zip(counts.areas, by_area, strict=True)
     ]
     return jsonify(
-        boundary_set=bset.id, synthetic=counts.synthetic, suppression_k=counts.k,
-        note=f"null means suppressed: a count from 1 to {counts.k - 1}, or one that would reveal such a count",
+        boundary_set=bset.id,
+        synthetic=counts.synthetic,
+        suppression_k=counts.k,
+        note=f"null means hidden: a count from 1 to {counts.k - 1}; totals are ranges when they include one",
+        period_totals={str(p): {"low": low, "high": high}
+                       for p, (low, high) in zip(counts.periods, counts.period_totals, strict=True)},
         areas=rows,
     )

@@ -33,6 +33,22 @@ def register_filters(app: Flask) -> None:
             return hidden_cell(k)
         return escape(format_decimal(int(value)))
 
+    @app.template_filter("count_range")
+    def count_range_filter(bounds: tuple[int, int] | None) -> Markup:
+        """A total over cells some of which are hidden: the range the shown cells allow."""
+        if bounds is None:
+            return Markup("–")
+        low, high = bounds
+        if low == high:
+            return escape(format_decimal(int(low)))
+        title = _(
+            "Includes hidden counts, each from 1 to %(n)s, so only a range can be shown.",
+            n=app.config["SETTINGS"].suppression_k - 1,
+        )
+        return Markup('<span class="count-range" title="{}">{}–{}</span>').format(
+            title, format_decimal(int(low)), format_decimal(int(high))
+        )
+
     @app.template_filter("number")
     def number_filter(value: Any, digits: int = 0) -> str:
         if value is None:

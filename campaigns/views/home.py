@@ -50,7 +50,7 @@ def index() -> Any:
     )
     synthetic_sets = db.session.scalar(
         select(func.count()).select_from(IncidentSet).where(
-            IncidentSet.organisation_id == org_id, IncidentSet.synthetic.is_(True)
+            IncidentSet.organisation_id == org_id, IncidentSet.synthetic.is_(True), IncidentSet.status == "ready"
         )
     )
     return render_template(

@@ -83,12 +83,19 @@ def explanation(reasons: str | None, period: str) -> str:
     for item in filter(None, (reasons or "").split(";")):
         key, _sep, value = item.partition(":")
         if key == "rate_ratio":
-            parts.append(gettext("smoothed rate %(ratio)s times the overall average",
-                                 ratio=format_decimal(float(value), format="0.0")))
+            parts.append(
+                gettext(
+                    "smoothed rate %(ratio)s times the overall average",
+                    ratio=format_decimal(float(value), format="0.0"),
+                )
+            )
         elif key in ("hot_spot", "cold_spot"):
             level, _sep, pattern = value.partition(",")
-            text = (gettext("part of a %(level)s %% hot spot", level=level) if key == "hot_spot"
-                    else gettext("part of a %(level)s %% cold spot", level=level))
+            text = (
+                gettext("part of a %(level)s %% hot spot", level=level)
+                if key == "hot_spot"
+                else gettext("part of a %(level)s %% cold spot", level=level)
+            )
             if pattern:
                 text += " (" + str(PATTERN_LABELS.get(pattern, pattern)) + ")"
             parts.append(text)
@@ -113,6 +120,9 @@ def explanation(reasons: str | None, period: str) -> str:
             parts.append(gettext("no neighbouring areas, so not tested for hot spots"))
         elif key == "no_population":
             parts.append(gettext("no population figure, so no rate and no rank; shown on the map only"))
+        elif key == "hidden_count":
+            parts.append(gettext("fewer than %(k)s incidents, so the count is hidden and every figure uses the "
+                                 "number expected from the population instead", k=value))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
 
@@ -122,10 +132,13 @@ def _ranking_refusal(exc: RankingInputError) -> str:
     if isinstance(exc, NothingToRankError) and exc.code in ("no_incidents", "all_counts_zero"):
         return gettext(
             "This incident data has no incident in any of these areas, so there is nothing to rank: every area "
-            "would get the same score. Upload incident data with at least one incident in these areas.")
+            "would get the same score. Upload incident data with at least one incident in these areas."
+        )
     if isinstance(exc, NothingToRankError) and exc.code == "period_empty":
-        return gettext("No area has an incident in %(period)s, so it cannot be ranked; choose another year.",
-                       period=exc.params.get("period", ""))
+        return gettext(
+            "No area has an incident in %(period)s, so it cannot be ranked; choose another year.",
+            period=exc.params.get("period", ""),
+        )
     return str(exc)
 
 
@@ -164,8 +177,10 @@ def rank_form(set_id: int) -> Any:
         if not errors and incident_set is not None:
             used = tuple(name for name in indicators if weights.get(name, 0) > 0)
             params = service.RankingParams(
-                period=period, weights={k: v for k, v in weights.items() if k in FACTORS or k in used},
-                smoothing=smoothing, indicators=used,
+                period=period,
+                weights={k: v for k, v in weights.items() if k in FACTORS or k in used},
+                smoothing=smoothing,
+                indicators=used,
             )
             try:
                 run = service.request_ranking(g.actor, bset, incident_set, params)
@@ -177,8 +192,16 @@ def rank_form(set_id: int) -> Any:
         select(RankingRun).where(RankingRun.boundary_set_id == bset.id).order_by(RankingRun.id.desc()).limit(5)
     ).all()
     return render_template(
-        "targeting/rank_form.html", bset=bset, incident_set=incident_set, periods=periods, indicators=indicators,
-        factors=FACTORS, factor_labels=FACTOR_LABELS, values=values, errors=errors, recent=recent,
+        "targeting/rank_form.html",
+        bset=bset,
+        incident_set=incident_set,
+        periods=periods,
+        indicators=indicators,
+        factors=FACTORS,
+        factor_labels=FACTOR_LABELS,
+        values=values,
+        errors=errors,
+        recent=recent,
     ), (422 if errors else 200)
 
 
@@ -202,7 +225,7 @@ def run(run_id: int) -> Any:
     total = len(frame)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(int_arg(request.args, "page", 1), pages)
-    shown = frame.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     meta = ranking.meta or {}
     period = str(meta.get("period", ""))
     rows = [
@@ -211,21 +234,44 @@ def run(run_id: int) -> Any:
     ]
     top_codes = service.top_area_ids(frame)
     return render_template(
-        "targeting/run.html", run=ranking, rows=rows, meta=meta, period=period, sort=sort, direction=direction,
-        page=page, pages=pages, total=total, trend_labels=TREND_LABELS, pattern_labels=PATTERN_LABELS,
-        bin_labels=BIN_LABELS, factor_labels=FACTOR_LABELS, segments=ranking.segments or [],
-        types=meta.get("exploitation_types", []), top_codes=top_codes, sortable=SORTABLE,
-        map_labels=_map_labels(), segment_areas=service.SEGMENT_AREAS,
+        "targeting/run.html",
+        run=ranking,
+        rows=rows,
+        meta=meta,
+        period=period,
+        sort=sort,
+        direction=direction,
+        page=page,
+        pages=pages,
+        total=total,
+        trend_labels=TREND_LABELS,
+        pattern_labels=PATTERN_LABELS,
+        bin_labels=BIN_LABELS,
+        factor_labels=FACTOR_LABELS,
+        segments=ranking.segments or [],
+        types=meta.get("exploitation_types", []),
+        top_codes=top_codes,
+        sortable=SORTABLE,
+        map_labels=_map_labels(),
+        segment_areas=service.SEGMENT_AREAS,
     )
 
 
 def _map_labels() -> dict[str, str]:
     return {
-        "hot99": str(BIN_LABELS[3]), "hot95": str(BIN_LABELS[2]), "hot90": str(BIN_LABELS[1]),
-        "none": str(BIN_LABELS[0]), "cold90": str(BIN_LABELS[-1]), "cold95": str(BIN_LABELS[-2]),
-        "cold99": str(BIN_LABELS[-3]), "untested": gettext("Not tested"), "rank": gettext("Rank {n}"),
-        "count": gettext("Incidents: {n}"), "suppressed": gettext("suppressed (small count)"),
-        "legend_title": gettext("Hot-spot class"), "error": gettext("The map could not be loaded."),
+        "hot99": str(BIN_LABELS[3]),
+        "hot95": str(BIN_LABELS[2]),
+        "hot90": str(BIN_LABELS[1]),
+        "none": str(BIN_LABELS[0]),
+        "cold90": str(BIN_LABELS[-1]),
+        "cold95": str(BIN_LABELS[-2]),
+        "cold99": str(BIN_LABELS[-3]),
+        "untested": gettext("Not tested"),
+        "rank": gettext("Rank {n}"),
+        "count": gettext("Incidents: {n}"),
+        "suppressed": gettext("suppressed (small count)"),
+        "legend_title": gettext("Hot-spot class"),
+        "error": gettext("The map could not be loaded."),
     }
 
 
@@ -271,8 +317,9 @@ def run_map_png(run_id: int) -> Response:
     joined = areas.merge(frame[["area_id", "name", "gi_bin", "rank"]], on="area_id", how="left")
     labels: dict[int | None, str] = {k: str(v) for k, v in BIN_LABELS.items()}
     labels[None] = gettext("Not tested")
-    title = gettext("%(set)s: hot spots, %(period)s", set=ranking.boundary_set.name,
-                    period=(ranking.meta or {}).get("period", ""))
+    title = gettext(
+        "%(set)s: hot spots, %(period)s", set=ranking.boundary_set.name, period=(ranking.meta or {}).get("period", "")
+    )
     png = render_hotspot_map(joined, title=title, legend_labels=labels, label_top=10)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -280,16 +327,41 @@ def run_map_png(run_id: int) -> Response:
 @bp.route("/runs/<int:run_id>/segments.csv")
 def run_segments_csv(run_id: int) -> Response:
     ranking = org_run(run_id)
-    rows: list[list[object]] = [["rank", "segment", "count", "population", "relative_risk", "rr_low", "rr_high",
-                                 "audience_low", "audience_high", "languages", "suppressed"]]
+    rows: list[list[object]] = [
+        [
+            "rank",
+            "segment",
+            "count",
+            "population",
+            "relative_risk",
+            "rr_low",
+            "rr_high",
+            "audience_low",
+            "audience_high",
+            "languages",
+            "suppressed",
+        ]
+    ]
     for seg in ranking.segments or []:
         count = "suppressed" if seg.get("suppressed") else seg.get("count")
-        rows.append([seg.get("rank"), seg.get("segment"), count,
-                     seg.get("population"), seg.get("relative_risk"), seg.get("rr_low"), seg.get("rr_high"),
-                     seg.get("audience_low"), seg.get("audience_high"), " ".join(seg.get("languages") or []),
-                     seg.get("suppressed")])
-    return Response(csv_text(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": attachment(f"segments-{ranking.id}.csv")})
+        rows.append(
+            [
+                seg.get("rank"),
+                seg.get("segment"),
+                count,
+                seg.get("population"),
+                seg.get("relative_risk"),
+                seg.get("rr_low"),
+                seg.get("rr_high"),
+                seg.get("audience_low"),
+                seg.get("audience_high"),
+                " ".join(seg.get("languages") or []),
+                seg.get("suppressed"),
+            ]
+        )
+    return Response(
+        csv_text(rows), mimetype="text/csv", headers={"Content-Disposition": attachment(f"segments-{ranking.id}.csv")}
+    )
 
 
 @bp.route("/runs/<int:run_id>/plan", methods=["POST"])
@@ -305,10 +377,17 @@ def plan_campaign(run_id: int) -> Any:
         if seg.get("segment") in segments:
             languages += [lang for lang in seg.get("languages") or [] if lang not in languages]
     name = strip_controls(request.form.get("name"))[:200] or gettext(
-        "Campaign for %(n)s areas of %(set)s", n=len(codes), set=ranking.boundary_set.name)
+        "Campaign for %(n)s areas of %(set)s", n=len(codes), set=ranking.boundary_set.name
+    )
     draft = CampaignDraft(
-        organisation_id=ranking.organisation_id, boundary_set_id=ranking.boundary_set_id, ranking_run_id=ranking.id,
-        name=name, area_codes=codes, segments=segments, languages=languages or ["en"], created_by_id=g.user.id,
+        organisation_id=ranking.organisation_id,
+        boundary_set_id=ranking.boundary_set_id,
+        ranking_run_id=ranking.id,
+        name=name,
+        area_codes=codes,
+        segments=segments,
+        languages=languages or ["en"],
+        created_by_id=g.user.id,
     )
     db.session.add(draft)
     db.session.flush()
@@ -329,5 +408,3 @@ def ratio_filter(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return format_decimal(float(value), format="#,##0.00")
-
-

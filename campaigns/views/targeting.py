@@ -41,6 +41,14 @@ def _summaries() -> list[dict[str, Any]]:
     ]
 
 
+def _range_text(bounds: tuple[int, int] | None) -> str:
+    """A total as CSV text: the number, or 'low-high' when hidden counts are in it."""
+    if bounds is None:
+        return ""
+    low, high = bounds
+    return str(low) if low == high else f"{low}-{high}"
+
+
 @bp.route("/")
 def index() -> Any:
     return render_template("pages/targeting.html", summaries=_summaries())
@@ -60,13 +68,18 @@ def boundary_set_csv(set_id: int) -> Response:
     if counts.synthetic:
         warning = _("SYNTHETIC demo incidents: not real cases.")
         rows.append([f"# {warning}"])
-    note = _("Counts from 1 to %(k)s and counts that would reveal them are shown as suppressed.", k=counts.k - 1)
+    note = _(
+        "Counts from 1 to %(k)s are hidden; a total that includes hidden counts is given as a range.", k=counts.k - 1
+    )
     rows.append([f"# {note}"])
     rows.append(["area_code", "area_name", "population", *[str(p) for p in counts.periods], "total"])
     if counts.shown is not None:
         cells = np.where(np.isnan(counts.shown), "suppressed", np.nan_to_num(counts.shown).astype(np.int64).astype(str))
-        for area, row in zip(counts.areas, cells[:-1], strict=True):
-            rows.append([area.code, area.name, area.population or "", *row])
-        rows.append(["", "total", "", *cells[-1]])
-    return Response(csv_text(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": attachment(f"incident-counts-{bset.id}.csv")})
+        for area, row, total in zip(counts.areas, cells, counts.area_totals, strict=True):
+            rows.append([area.code, area.name, area.population or "", *row, _range_text(total)])
+        rows.append(["", "total", "", *(_range_text(t) for t in counts.period_totals), _range_text(counts.grand_total)])
+    return Response(
+        csv_text(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": attachment(f"incident-counts-{bset.id}.csv")},
+    )

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas
-import numpy as np
 import pandas as pd
 import shapely
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -26,25 +25,22 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from targeting.assign import points_to_areas
 from targeting.inputs import (
-    ALLOWED_ATTRIBUTES,
     Issue,
     ValidationReport,
     check_area_ids,
     read_areas,
-    read_counts,
-    read_incidents,
     read_indicators,
 )
+from targeting.privacy import published_count
 
 from ..access import Section
 from ..bounded_ints import db_int
 from ..extensions import db
-from ..models import Area, BoundarySet, IncidentRecord, IncidentSet, Role, utcnow
+from ..models import Area, BoundarySet, IncidentSet, Role, utcnow
 from ..plain_text import strip_controls, uploaded_filename
 from ..queries import org_boundary_set
-from ..services import audit, parked_uploads
+from ..services import audit, imports, parked_uploads
 from ..services.demo import boundary_hash
 from ..services.ranking import load_shapes
 
@@ -86,20 +82,63 @@ def _preview(frame: pd.DataFrame) -> dict[str, Any]:
     return {
         "columns": [str(c) for c in table.columns],
         "rows": table.astype(object).where(table.notna(), "").values.tolist(),
-        "total": len(frame),
+        # A file of a few incidents is a small count too: the caption then gives no number.
+        "total_shown": None if _few(len(frame)) else len(frame),
     }
 
 
-def _render(kind: str, report: ValidationReport | None, preview: dict[str, Any] | None, token: str | None,
-            bset: BoundarySet | None = None, status: int = 200, **extra: Any) -> Any:
+def _render(
+    kind: str,
+    report: ValidationReport | None,
+    preview: dict[str, Any] | None,
+    token: str | None,
+    bset: BoundarySet | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Any:
     return render_template(
-        "targeting/upload.html", kind=kind, report=report, preview=preview, token=token, bset=bset,
-        form=request.form, **extra,
+        "targeting/upload.html",
+        kind=kind,
+        report=report,
+        preview=preview,
+        token=token,
+        bset=bset,
+        form=request.form,
+        **extra,
     ), status
 
 
 Check = Callable[[str, bytes], tuple[pd.DataFrame, ValidationReport]]
-Store = Callable[[str, pd.DataFrame], Any]
+Prepare = Callable[[], object]
+
+
+def _loader(load: Callable[[], geopandas.GeoDataFrame]) -> Callable[[], geopandas.GeoDataFrame]:
+    """`load` run once per request: read from the database before a check, reused inside it."""
+    loaded: list[geopandas.GeoDataFrame] = []
+
+    def get() -> geopandas.GeoDataFrame:
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
+    return get
+
+
+def _checked(check: Check, name: str, data: bytes, prepare: Prepare | None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Run a file check with no database transaction open.
+
+    A POST's transaction begins with BEGIN IMMEDIATE on SQLite, so it holds the write lock from
+    the sign-in lookup on; a check takes seconds on a big file, and every other writer (a
+    colleague signing in) would wait behind it and fail after the busy timeout. So what the check
+    needs is read first, the read transaction is ended (nothing has been written yet), and the
+    store that follows opens a transaction of its own only when it writes."""
+    if prepare is not None:
+        prepare()
+    db.session.commit()
+    return check(name, data)
+
+
+Store = Callable[[str, pd.DataFrame, bytes], Any]
 Precheck = Callable[[], str | None]
 
 # What an import can still raise on values the check let through: a constraint (a name taken
@@ -109,8 +148,13 @@ _BAD_INPUT_ERRORS: Final = (IntegrityError, DataError, OverflowError, ValueError
 
 
 def _check_then_import(
-    kind: str, check: Check, store: Store, *, bset: BoundarySet | None = None,
+    kind: str,
+    check: Check,
+    store: Store,
+    *,
+    bset: BoundarySet | None = None,
     precheck: Precheck | None = None,
+    prepare: Prepare | None = None,
 ) -> Any:
     """The one flow every upload follows: check and preview, then import the parked file.
 
@@ -125,23 +169,31 @@ def _check_then_import(
         try:
             parked = _take(token)
         except parked_uploads.UploadExpired:
-            return _render(kind, None, None, None, bset, status=410, form_error=gettext(
-                "This upload has expired or was already imported; upload the file again."))
+            message = gettext("This upload has expired or was already imported; upload the file again.")
+            return _render(kind, None, None, None, bset, status=410, form_error=message)
         problem = precheck() if precheck else None
         if problem:
             return _render(kind, None, None, None, bset, status=422, form_error=problem)
-        frame, report = check(parked.name, parked.data)
+        frame, report = _checked(check, parked.name, parked.data, prepare)
         if not report.ok:
             return _render(kind, report, _preview(frame), None, bset, status=422)
         try:
-            response = store(parked.name, frame)
+            response = store(parked.name, frame, parked.data)
             db.session.flush()
-        except _BAD_INPUT_ERRORS:
+        except _BAD_INPUT_ERRORS as exc:
             db.session.rollback()
-            current_app.logger.exception("import of a checked %s upload failed", kind)
-            return _render(kind, None, None, None, bset, status=422, form_error=gettext(
+            # Only the kind of error and the constraint: the message (and PostgreSQL's DETAIL line)
+            # quotes the values, which are uploaded names and numbers, and logs must hold none.
+            orig = getattr(exc, "orig", None)
+            constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or "-"
+            current_app.logger.error(
+                "import of a checked %s upload failed: %s (constraint %s)", kind, type(orig or exc).__name__, constraint
+            )
+            message = gettext(
                 "Nothing was imported: the file holds a value that cannot be stored. Check the file again; "
-                "if the check finds nothing, tell your administrator."))
+                "if the check finds nothing, tell your administrator."
+            )
+            return _render(kind, None, None, None, bset, status=422, form_error=message)
         parked.path.unlink(missing_ok=True)
         return response
     upload = _uploaded()
@@ -150,7 +202,7 @@ def _check_then_import(
     problem = precheck() if precheck else None
     if problem:
         return _render(kind, None, None, None, bset, status=422, form_error=problem)
-    frame, report = check(*upload)
+    frame, report = _checked(check, *upload, prepare)
     token = _park(*upload) if report.ok else None
     return _render(kind, report, _preview(frame), token, bset, status=200 if report.ok else 422)
 
@@ -161,16 +213,23 @@ def _few(n: int) -> bool:
 
 
 def _name_taken(model: type[BoundarySet] | type[IncidentSet], name: str) -> bool:
-    return db.session.scalar(select(model.id).where(
-        model.organisation_id == g.user.organisation_id, model.name == name)) is not None
+    return (
+        db.session.scalar(select(model.id).where(model.organisation_id == g.user.organisation_id, model.name == name))
+        is not None
+    )
 
 
 def _unique_name(model: type[IncidentSet], base: str) -> str:
     """`base`, or `base (date)`, `base (date, 2)`, ...: the first that no set of the organisation has.
 
     For default names only (a name the user typed is refused when taken, not changed)."""
-    taken = set(db.session.scalars(select(model.name).where(
-        model.organisation_id == g.user.organisation_id, model.name.startswith(base[:150], autoescape=True))))
+    taken = set(
+        db.session.scalars(
+            select(model.name).where(
+                model.organisation_id == g.user.organisation_id, model.name.startswith(base[:150], autoescape=True)
+            )
+        )
+    )
     day = f"{utcnow():%Y-%m-%d}"
     candidates = [base, f"{base[:180]} ({day})"]
     candidates += [f"{base[:170]} ({day}, {n})" for n in range(2, len(taken) + 3)]
@@ -183,7 +242,9 @@ def _unique_name(model: type[IncidentSet], base: str) -> str:
 def _read_boundaries(name: str, data: bytes) -> tuple[geopandas.GeoDataFrame, ValidationReport]:
     form = request.form
     areas, report = read_areas(
-        (name, data), id_col=form.get("id_field", "").strip(), name_col=form.get("name_field", "").strip() or None,
+        (name, data),
+        id_col=form.get("id_field", "").strip(),
+        name_col=form.get("name_field", "").strip() or None,
         population_col=form.get("population_field", "").strip() or None,
     )
     _refuse_areas_without_shape(areas, report)
@@ -208,9 +269,20 @@ def _refuse_areas_without_shape(areas: geopandas.GeoDataFrame, report: Validatio
         "polygon outline to be imported. Add the shape, or remove the feature from the file.",
         "Features in rows %(rows)s (area ids %(ids)s): their “geometry” is null or empty, but every area needs a "
         "polygon outline to be imported. Add the shapes, or remove these features from the file.",
-        issue.count, rows=rows, ids=", ".join(f"'{i}'" for i in ids))
-    report.add(Issue(severity="error", code="geometry_missing", message=message, column="geometry",
-                     rows=issue.rows, count=issue.count))
+        issue.count,
+        rows=rows,
+        ids=", ".join(f"'{i}'" for i in ids),
+    )
+    report.add(
+        Issue(
+            severity="error",
+            code="geometry_missing",
+            message=message,
+            column="geometry",
+            rows=issue.rows,
+            count=issue.count,
+        )
+    )
 
 
 @bp.route("/upload/boundaries", methods=["GET", "POST"])
@@ -224,7 +296,7 @@ def boundaries() -> Any:
             return gettext("Your organisation already has a boundary set with this name; choose another.")
         return _population_year_problem()
 
-    def store(name: str, areas: pd.DataFrame) -> Any:
+    def store(name: str, areas: pd.DataFrame, _data: bytes) -> Any:
         bset = _import_boundaries(geopandas.GeoDataFrame(areas), set_name, name)
         flash(gettext("Imported %(n)s areas into “%(name)s”.", n=len(areas), name=bset.name), "success")
         return redirect(url_for("targeting.boundary_set", set_id=bset.id))
@@ -243,13 +315,17 @@ def _population_year_problem() -> str | None:
     return gettext(
         "Year of the population figures: “%(value)s” is not a year. Write the year in digits from %(first)s to "
         "%(last)s, for example 2021, or leave the field empty.",
-        value=strip_controls(text)[:20], first=POPULATION_YEARS.start, last=POPULATION_YEARS.stop - 1)
+        value=strip_controls(text)[:20],
+        first=POPULATION_YEARS.start,
+        last=POPULATION_YEARS.stop - 1,
+    )
 
 
 def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: str) -> BoundarySet:
     year_text = (request.form.get("population_year") or "").strip()
     bset = BoundarySet(
-        organisation_id=g.user.organisation_id, name=set_name or Path(filename).stem,
+        organisation_id=g.user.organisation_id,
+        name=set_name or Path(filename).stem,
         source=strip_controls(request.form.get("source"))[:500] or gettext("Uploaded file %(name)s", name=filename),
         population_year=db_int(year_text, minimum=POPULATION_YEARS.start, maximum=POPULATION_YEARS.stop - 1),
         content_hash=boundary_hash(areas),
@@ -260,14 +336,16 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
     numeric = [c for c in areas.columns if c not in skip and pd.api.types.is_numeric_dtype(areas[c])]
     indicators = areas[numeric].astype(float).round(6).astype(object).where(areas[numeric].notna(), None)
     population = pd.to_numeric(areas["population"], errors="coerce")
-    rows = pd.DataFrame({
-        "boundary_set_id": bset.id,
-        "code": areas["area_id"].astype(str),
-        "name": areas["name"].astype(str).map(strip_controls).str.slice(0, 200),
-        "population": population.round().astype("Int64").astype(object).where(population.notna(), None),
-        "indicators": indicators.to_dict(orient="records") if numeric else [{} for _ in range(len(areas))],
-        "geometry_wkb": shapely.to_wkb(areas.geometry.to_numpy(), output_dimension=2),
-    })
+    rows = pd.DataFrame(
+        {
+            "boundary_set_id": bset.id,
+            "code": areas["area_id"].astype(str),
+            "name": areas["name"].astype(str).map(strip_controls).str.slice(0, 200),
+            "population": population.round().astype("Int64").astype(object).where(population.notna(), None),
+            "indicators": indicators.to_dict(orient="records") if numeric else [{} for _ in range(len(areas))],
+            "geometry_wkb": shapely.to_wkb(areas.geometry.to_numpy(), output_dimension=2),
+        }
+    )
     db.session.execute(insert(Area), rows.to_dict(orient="records"))
     audit.record(g.actor, "boundary_set.create", "boundary_set", bset.id, areas=len(rows))
     return bset
@@ -276,39 +354,42 @@ def _import_boundaries(areas: geopandas.GeoDataFrame, set_name: str, filename: s
 # --- incidents ------------------------------------------------------------------------------
 
 
-def _read_incident_file(
-    name: str, data: bytes, areas: geopandas.GeoDataFrame
-) -> tuple[pd.DataFrame, ValidationReport]:
+def _import_options(filename: str) -> dict[str, Any]:
+    """What the import needs to read the file again as the check read it (kept with a queued job)."""
     form = request.form
-    kind = form.get("incident_kind", "points")
-    if kind == "counts":
-        counts, report = read_counts((name, data))
-        if report.ok and len(counts):
-            report.extend(check_area_ids(counts, areas).issues)
-            bad_period = ~counts["period"].astype(str).str.fullmatch(r"\d{4}")
+    return {
+        "kind": "counts" if form.get("incident_kind") == "counts" else "points",
+        "filename": filename,
+        "date_field": form.get("date_field", "date").strip() or "date",
+        "lat_field": form.get("lat_field", "latitude").strip() or "latitude",
+        "lon_field": form.get("lon_field", "longitude").strip() or "longitude",
+    }
+
+
+def _read_incident_file(name: str, data: bytes, areas: geopandas.GeoDataFrame) -> tuple[pd.DataFrame, ValidationReport]:
+    options = _import_options(name)
+    frame, report = imports.read_incident_frame(name, data, options, areas)
+    if options["kind"] == "counts":
+        if report.ok and len(frame):
+            report.extend(check_area_ids(frame, areas).issues)
+            bad_period = ~frame["period"].astype(str).str.fullmatch(r"\d{4}")
             if bad_period.any():
                 message = gettext(
                     "The planner stores yearly counts: %(n)s rows have a period that is not a year "
                     "(for example %(ex)s).",
-                    n=int(bad_period.sum()), ex=str(counts.loc[bad_period, "period"].iloc[0]))
+                    n=int(bad_period.sum()),
+                    ex=str(frame.loc[bad_period, "period"].iloc[0]),
+                )
                 report.add(_app_issue("period_not_year", message, "period"))
-            _refuse_if_nothing_to_rank(counts, areas, report)
-        return counts, report
-    points, report = read_incidents(
-        (name, data), date_col=form.get("date_field", "date").strip() or "date",
-        lat_col=form.get("lat_field", "latitude").strip() or "latitude",
-        lon_col=form.get("lon_field", "longitude").strip() or "longitude", period="year",
-    )
-    if report.ok and len(points):
-        index = points_to_areas(points.geometry.values, areas.geometry.values)
-        points = points.assign(area_id=np.where(index >= 0, areas["area_id"].to_numpy()[np.maximum(index, 0)], None))
-        outside = int((index < 0).sum())
-        if outside == len(points):  # nothing would be stored, and a ranking of it would be all zeros
+            _refuse_if_nothing_to_rank(frame, areas, report)
+        return frame, report
+    if report.ok and len(frame):
+        outside = int(frame["area_id"].isna().sum())
+        if outside == len(frame):  # nothing would be stored, and a ranking of it would be all zeros
             report.add(_app_issue("all_outside_areas", _all_outside_message(outside), None, count=outside))
         elif outside:
-            report.add(_app_issue("outside_areas", _outside_message(outside), None, severity="warning",
-                                  count=outside))
-    return points, report
+            report.add(_app_issue("outside_areas", _outside_message(outside), None, severity="warning", count=outside))
+    return frame, report
 
 
 def _outside_message(outside: int) -> str:
@@ -321,11 +402,14 @@ def _outside_message(outside: int) -> str:
             "Fewer than %(num)s incident falls outside every area of this boundary set; they are counted here and "
             "not stored.",
             "Fewer than %(num)s incidents fall outside every area of this boundary set; they are counted here and "
-            "not stored.", k)
+            "not stored.",
+            k,
+        )
     return ngettext(
         "%(num)s incident falls outside every area of this boundary set; it is counted here and not stored.",
         "%(num)s incidents fall outside every area of this boundary set; they are counted here and not stored.",
-        outside)
+        outside,
+    )
 
 
 def _all_outside_message(total: int) -> str:
@@ -334,11 +418,15 @@ def _all_outside_message(total: int) -> str:
         return gettext(
             "No incident in this file (fewer than %(k)s in all) falls inside an area of this boundary set, so there "
             "is nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
-            "longitude are not swapped.", k=current_app.config["SETTINGS"].suppression_k)
+            "longitude are not swapped.",
+            k=current_app.config["SETTINGS"].suppression_k,
+        )
     return gettext(
         "No incident in this file (%(n)s in all) falls inside an area of this boundary set, so there is "
         "nothing to rank. Check that the points lie in the same region as the areas and that latitude and "
-        "longitude are not swapped.", n=total)
+        "longitude are not swapped.",
+        n=total,
+    )
 
 
 def _refuse_if_nothing_to_rank(counts: pd.DataFrame, areas: geopandas.GeoDataFrame, report: ValidationReport) -> None:
@@ -354,12 +442,14 @@ def _refuse_if_nothing_to_rank(counts: pd.DataFrame, areas: geopandas.GeoDataFra
     if values.sum() == 0:
         message = gettext(
             "Every count in this file is 0, so there is nothing to rank: every area would get the same score. "
-            "Check that this is the right file and count column, and upload counts with at least one incident.")
+            "Check that this is the right file and count column, and upload counts with at least one incident."
+        )
         report.add(_app_issue("all_counts_zero", message, "count", count=len(counts)))
     else:
         message = gettext(
             "No count above 0 names an area of this boundary set (see the unknown ids above), so there is "
-            "nothing to rank. Check that the file uses the same area ids as the boundaries.")
+            "nothing to rank. Check that the file uses the same area ids as the boundaries."
+        )
         report.add(_app_issue("all_ids_unknown", message, "area_id", count=len(counts)))
 
 
@@ -371,10 +461,18 @@ def _app_issue(code: str, message: str, column: str | None, *, severity: str = "
 def incidents(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
 
-    def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
-        return _read_incident_file(name, data, load_shapes(bset))
+    shapes = _loader(lambda: load_shapes(bset))
 
-    def store(name: str, frame: pd.DataFrame) -> Any:
+    def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
+        return _read_incident_file(name, data, shapes())
+
+    def store(name: str, frame: pd.DataFrame, data: bytes) -> Any:
+        if len(frame) > current_app.config["SETTINGS"].import_inline_rows:
+            inc = imports.queue(g.actor, bset, _incident_set_name() or _default_set_name(name),
+                                _set_source(name), data, _import_options(name))  # fmt: skip
+            db.session.commit()  # the job's thread must see the set
+            imports.start(current_app._get_current_object(), inc.id)  # type: ignore[attr-defined]
+            return redirect(url_for("uploads.import_progress", incident_set_id=inc.id))
         inc = _import_incidents(bset, frame, request.form.get("incident_kind", "points"), name)
         flash(gettext("Imported incident data “%(name)s”.", name=inc.name), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
@@ -386,41 +484,57 @@ def incidents(set_id: int) -> Any:
             return gettext("A set named “%(name)s” already exists; choose another name.", name=set_name)
         return None
 
-    return _check_then_import("incidents", check, store, bset=bset, precheck=precheck)
+    return _check_then_import("incidents", check, store, bset=bset, precheck=precheck, prepare=shapes)
 
 
 def _incident_set_name() -> str:
     return strip_controls(request.form.get("set_name"))[:200]
 
 
+def _default_set_name(filename: str) -> str:
+    return _unique_name(IncidentSet, gettext("Incidents from %(name)s", name=filename)[:200])
+
+
+def _set_source(filename: str) -> str:
+    return gettext("Uploaded file %(name)s", name=filename)[:500]
+
+
 def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filename: str) -> IncidentSet:
-    set_name = _incident_set_name() or _unique_name(
-        IncidentSet, gettext("Incidents from %(name)s", name=filename)[:200])
     inc = IncidentSet(
-        organisation_id=g.user.organisation_id, boundary_set_id=bset.id, name=set_name, synthetic=False,
-        source=gettext("Uploaded file %(name)s", name=filename)[:500],
+        organisation_id=g.user.organisation_id,
+        boundary_set_id=bset.id,
+        name=_incident_set_name() or _default_set_name(filename),
+        synthetic=False,
+        source=_set_source(filename),
     )
     db.session.add(inc)
     db.session.flush()
-    ids = dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == bset.id)).all())
-    if kind == "counts":
-        table = frame.assign(area=frame["area_id"].astype(str).map(ids)).dropna(subset=["area"])
-        table = table.groupby(["area", "period"], as_index=False)["count"].sum()
-        table = table[table["count"] > 0]
-        rows = pd.DataFrame({"incident_set_id": inc.id, "area_id": table["area"].astype(int),
-                             "period": table["period"].astype(int), "count": table["count"].astype(int),
-                             "attributes": [{} for _ in range(len(table))]})
-    else:
-        table = pd.DataFrame(frame.drop(columns=["geometry"])).dropna(subset=["area_id"])
-        attrs = [c for c in ALLOWED_ATTRIBUTES if c in table.columns]
-        rows = pd.DataFrame({"incident_set_id": inc.id, "area_id": table["area_id"].astype(str).map(ids).astype(int),
-                             "period": table["period"].astype(str).str.slice(0, 4).astype(int), "count": 1,
-                             "attributes": table[attrs].astype(object).where(table[attrs].notna(), None)
-                             .to_dict(orient="records") if attrs else [{} for _ in range(len(table))]})
-    if len(rows):
-        db.session.execute(insert(IncidentRecord), rows.to_dict(orient="records"))
-    audit.record(g.actor, "incident_set.create", "incident_set", inc.id, records=len(rows), kind=kind)
+    rows = imports.incident_rows(frame, kind, inc.id, imports.area_ids(bset.id))
+    imports.insert_rows(rows)
+    audit.record(
+        g.actor,
+        "incident_set.create",
+        "incident_set",
+        inc.id,
+        kind=kind,
+        records=published_count(len(rows), current_app.config["SETTINGS"].suppression_k),
+    )
     return inc
+
+
+@bp.route("/imports/<int:incident_set_id>")
+def import_progress(incident_set_id: int) -> Any:
+    """A background import's progress; a job that died is started again from here."""
+    inc = db.session.scalar(select(IncidentSet).where(
+        IncidentSet.id == incident_set_id, IncidentSet.organisation_id == g.user.organisation_id))  # fmt: skip
+    if inc is None:
+        abort(404)
+    if inc.status == "ready":
+        flash(gettext("Imported incident data “%(name)s”.", name=inc.name), "success")
+        return redirect(url_for("rankings.rank_form", set_id=inc.boundary_set_id))
+    if inc.status == "importing" and inc.id in imports.stale_imports():
+        imports.start(current_app._get_current_object(), inc.id)  # type: ignore[attr-defined]
+    return render_template("targeting/import_progress.html", inc=inc), (500 if inc.status == "failed" else 200)
 
 
 # --- indicators -----------------------------------------------------------------------------
@@ -430,30 +544,34 @@ def _import_incidents(bset: BoundarySet, frame: pd.DataFrame, kind: str, filenam
 def indicators(set_id: int) -> Any:
     bset = org_boundary_set(set_id)
 
+    shapes = _loader(lambda: load_shapes(bset))
+
     def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
         table, report = read_indicators((name, data))
         if report.ok and len(table):
-            report.extend(check_area_ids(table, load_shapes(bset)).issues)
+            report.extend(check_area_ids(table, shapes()).issues)
         return table, report
 
-    def store(_name: str, table: pd.DataFrame) -> Any:
+    def store(_name: str, table: pd.DataFrame, _data: bytes) -> Any:
         changed = _import_indicators(bset, table)
         flash(gettext("Indicators added to %(n)s areas.", n=changed), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
 
-    return _check_then_import("indicators", check, store, bset=bset)
+    return _check_then_import("indicators", check, store, bset=bset, prepare=shapes)
 
 
 def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
-    current: dict[str, dict[str, Any]] = dict(db.session.execute(
-        select(Area.code, Area.indicators).where(Area.boundary_set_id == bset.id)).all())
+    current: dict[str, dict[str, Any]] = dict(
+        db.session.execute(select(Area.code, Area.indicators).where(Area.boundary_set_id == bset.id)).all()
+    )
     ids = dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == bset.id)).all())
     columns = [c for c in table.columns if c != "area_id"]
     values = table.set_index(table["area_id"].astype(str))[columns]
     values = values.astype(float).round(6).astype(object).where(values.notna(), None)
     updates = [
         {"row_id": ids[code], "new": {**(current.get(code) or {}), **record}}
-        for code, record in values.to_dict(orient="index").items() if code in ids
+        for code, record in values.to_dict(orient="index").items()
+        if code in ids
     ]
     if updates:
         table_ = Area.__table__
@@ -463,4 +581,3 @@ def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
         )
     audit.record(g.actor, "indicators.import", "boundary_set", bset.id, areas=len(updates), columns=len(columns))
     return len(updates)
-

@@ -36,6 +36,10 @@ _DELIMITERS: Final = ",;\t|"
 _SNIFF_CHARS: Final = 16_384
 
 Kind: TypeAlias = Literal["text", "excel", "zip", "geo", "shp", "binary"]
+MAX_UNZIPPED_BYTES: Final = 256 * 2**20
+"""What a zipped upload may unpack to. The upload limit bounds what is sent, not what it expands
+to: a 509 KiB zip of 0.5 GiB of whitespace GeoJSON took 9 s to read. At this size a read stays
+within a few seconds, and real boundary files (every US county, detailed) are well under it."""
 
 
 def _file_name(source: object) -> str:
@@ -275,8 +279,13 @@ def _read_geo_path(path: Path, name: str, kind: Kind, report: ValidationReport) 
         try:
             with zipfile.ZipFile(path) as archive:
                 members = [m for m in archive.namelist() if not m.endswith("/")]
+                expanded = sum(info.file_size for info in archive.infolist())
         except (zipfile.BadZipFile, OSError) as exc:
             report.add(_issue("error", "file_unreadable", file=name, expected="a zip file", reason=_reason(exc)))
+            return None
+        if expanded > MAX_UNZIPPED_BYTES:  # a few hundred KiB can hold gigabytes of whitespace
+            size, limit = f"{expanded / 1e6:,.0f}", f"{MAX_UNZIPPED_BYTES / 1e6:,.0f}"
+            report.add(_issue("error", "zip_too_large", file=name, size=size, limit=limit))
             return None
         visible = [m for m in members if not m.startswith("__MACOSX/") and not Path(m).name.startswith(".")]
         candidates = sorted(

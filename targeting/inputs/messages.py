@@ -24,6 +24,10 @@ MESSAGES: Final[Mapping[str, str]] = {
         "'{file}' is only the .shp part of a Shapefile. Put the .shp, .shx, .dbf and .prj files "
         "together in one .zip file and upload the zip."
     ),
+    "zip_too_large": (
+        "The zip file '{file}' unpacks to {size} MB, more than the {limit} MB the planner reads "
+        "from one upload. Simplify the shapes (for example with mapshaper.org) or upload fewer areas."
+    ),
     "zip_no_map_file": (
         "The zip file '{file}' holds no map file (it holds: {members}). Expected a Shapefile "
         "(.shp with its .shx, .dbf and .prj), a GeoPackage or a GeoJSON file inside."
