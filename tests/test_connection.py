@@ -193,3 +193,32 @@ def test_a_server_restart_costs_at_most_the_requests_in_flight(demo_app: Flask) 
     assert ended and ended >= checked_in
     statuses = {page: client.get(page).status_code for page in pages}
     assert statuses == {page: 200 for page in pages}  # nothing was in flight, so nothing fails
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite behaviour")
+def test_a_locked_database_gives_a_503_page_not_a_500(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock longer than the busy timeout: a sign-in (a write)
+    answers 503 with Retry-After and says to try again, and succeeds once the lock is gone."""
+    from tests.conftest import create_member, csrf_token, login
+
+    database = tmp_path / "locked.sqlite3"
+    app = make_app(tmp_path, f"sqlite:///{database}", SQLITE_BUSY_TIMEOUT_MS=200)
+    with app.app_context():
+        from tests.conftest import create_schema
+
+        create_schema()
+    create_member(app, "coordinator", "c@test.example")
+    client = app.test_client()
+    token = csrf_token(client)
+    import sqlite3
+
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        page = client.post("/login", data={"csrf_token": token, "email": "c@test.example", "password": "x"})
+        assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+        assert "The database is not answering" in page.get_data(as_text=True)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert login(client, "c@test.example").status_code == 302
