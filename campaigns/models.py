@@ -301,6 +301,83 @@ class CampaignDraft(Model):
     boundary_set: Mapped[BoundarySet] = relationship()
 
 
+class CampaignStatus(enum.StrEnum):
+    """A campaign's lifecycle, in order; `services.campaigns.TRANSITIONS` says which moves are allowed."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    ENDED = "ended"
+    EVALUATED = "evaluated"
+
+
+class Campaign(Model):
+    """An outreach campaign: where (frozen areas), whom, how (channels), when and with what budget.
+
+    `version` is SQLAlchemy's version counter: every UPDATE checks the version the editor loaded,
+    so of two coordinators saving the same campaign the second is refused, never silently wins."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    boundary_set_id: Mapped[int] = mapped_column(ForeignKey("boundary_sets.id", ondelete="CASCADE"), index=True)
+    ranking_run_id: Mapped[int | None] = mapped_column(ForeignKey("ranking_runs.id", ondelete="SET NULL"))
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_drafts.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    objective: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CampaignStatus] = mapped_column(
+        Enum(CampaignStatus, name="campaign_status", native_enum=False, length=12), default=CampaignStatus.DRAFT,
+        index=True,
+    )
+    starts: Mapped[date | None] = mapped_column(Date)
+    ends: Mapped[date | None] = mapped_column(Date)
+    budget_cents: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    partners: Mapped[list[str]] = mapped_column(JSON, default=list)
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    locales: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ranking_period: Mapped[str] = mapped_column(String(20), default="")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    boundary_set: Mapped[BoundarySet] = relationship()
+    areas: Mapped[list[CampaignArea]] = relationship(
+        cascade="all, delete-orphan", order_by="CampaignArea.position", back_populates="campaign"
+    )
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CampaignArea(Model):
+    """An area of a campaign with why it was chosen, frozen when it was planned: a later ranking
+    of the same areas must not rewrite the reasons a campaign went where it went."""
+
+    __tablename__ = "campaign_areas"
+    __table_args__ = (UniqueConstraint("campaign_id", "area_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    area_code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    count: Mapped[int | None] = mapped_column(Integer)  # as published: None when hidden
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    reasons: Mapped[str] = mapped_column(String(500), default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="areas")
+
+
 class ToolkitPublication(Model):
     """A toolkit a coordinator published at a public link, with its campaign's details.
 

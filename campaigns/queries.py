@@ -15,9 +15,18 @@ from sqlalchemy import func, select
 from targeting.privacy import protect_counts, total_range
 
 from .extensions import db
-from .models import Area, BoundarySet, CampaignDraft, IncidentRecord, IncidentSet, RankingRun, ToolkitPublication
+from .models import (
+    Area,
+    BoundarySet,
+    Campaign,
+    CampaignDraft,
+    IncidentRecord,
+    IncidentSet,
+    RankingRun,
+    ToolkitPublication,
+)
 
-Owned = TypeVar("Owned", BoundarySet, RankingRun, CampaignDraft, ToolkitPublication)
+Owned = TypeVar("Owned", BoundarySet, RankingRun, CampaignDraft, ToolkitPublication, Campaign)
 
 
 def org_owned(model: type[Owned], row_id: int) -> Owned:

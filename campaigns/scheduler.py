@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .db import write_intent
 from .extensions import db
 from .models import JobRun, utcnow
-from .services import accounts, audit, imports, parked_uploads
+from .services import accounts, audit, campaigns, imports, parked_uploads
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,17 @@ def resume_imports() -> dict[str, Any]:
     return imports.resume_stale(app)
 
 
+def advance_campaigns() -> dict[str, Any]:
+    """Start campaigns on their first day and end them after their last (dates are whole days,
+    compared with today's date in UTC)."""
+    return campaigns.advance(audit.SCHEDULER, utcnow().date())
+
+
 JOBS: tuple[Job, ...] = (
     Job("purge_expired_sessions", 60, purge_expired_sessions, "end expired sessions, forget old failed logins"),
     Job("purge_parked_uploads", 60, purge_parked_uploads, "remove uploads checked but not imported in time"),
     Job("resume_imports", 5, resume_imports, "start again background imports whose job died"),
+    Job("advance_campaigns", 60, advance_campaigns, "start and end campaigns on their dates"),
 )
 
 

@@ -194,3 +194,44 @@ def test_trainer_switches_to_lithuanian_previews_and_downloads_the_pdf(
     assert version in text  # the page footer carries the version the page showed
     assert not errors, errors
     page.close()
+
+
+def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_server: str, browser: object) -> None:
+    """Rank, save the ticked areas as a draft, plan the campaign, give it dates and channels, schedule."""
+    from datetime import date, timedelta
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    email, password = DEMO_USERS[Role.COORDINATOR]
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server}/targeting/")
+    page.get_by_role("link", name="Georgia", exact=False).first.click()
+    page.locator("#rank-link").click()
+    page.get_by_label("Year to rank").select_option("2024")
+    page.get_by_role("button", name="Rank areas").click()
+    page.wait_for_selector("#ranking-table")
+    page.get_by_label("Campaign name").fill("Spring outreach, north-east")
+    page.locator("#plan-submit").click()
+    page.get_by_role("button", name="Plan campaign").first.click()
+    start = date.today() + timedelta(days=14)
+    page.get_by_label("Starts").fill(start.isoformat())
+    page.get_by_label("Ends").fill((start + timedelta(days=90)).isoformat())
+    page.get_by_label("Training for frontline staff").check()
+    page.get_by_label("Social-media ads").check()
+    page.get_by_label("Partners (one per line)").fill("Regional bank association\nCounty social services")
+    page.get_by_label("Budget").fill("12500")
+    page.screenshot(path=str(ARTIFACTS / "campaign-edit.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    assert page.locator("#campaign-status").inner_text() == "Draft"
+    page.get_by_role("button", name="Schedule").click()
+    assert page.locator("#campaign-status").inner_text() == "Scheduled"
+    assert page.get_by_role("button", name="Start now").count() == 0  # it starts in two weeks, on its own
+    rows = page.locator("#campaign-areas tbody tr")
+    assert rows.count() == 10 and "Habersham" in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "campaign-page.png"), full_page=True)
+    assert not console_errors, console_errors
+    page.close()

@@ -1,26 +1,225 @@
-"""Campaigns: planning outreach from ranked areas and segments (filled in by the campaigns issue).
-
-For now the page lists the drafts a coordinator saved from a ranking: the hand-over point between
-targeting and campaign planning."""
+"""Campaigns: plan from a draft saved on a ranking, edit under a version check, move through the
+lifecycle. The rules live in `services.campaigns`; this module parses forms and says, in the
+user's language, what to fix."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
 
-from flask import g, render_template
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from content.locales import LOCALES
 
 from ..access import Section
+from ..bounded_ints import db_int
 from ..extensions import db
-from ..models import CampaignDraft, Role
+from ..models import Campaign, CampaignDraft, CampaignStatus, Role
+from ..plain_text import strip_controls
+from ..queries import org_owned
+from ..services import campaigns as service
+from .rankings import explanation
 
 bp = Section("campaigns", __name__, url_prefix="/campaigns", roles={Role.ADMIN, Role.COORDINATOR})
+
+CHANNEL_LABELS: Final = {
+    "social_media": _l("Social-media ads"),
+    "community_events": _l("Community events"),
+    "frontline_training": _l("Training for frontline staff (bank branches, farms, hotels)"),
+    "printed_materials": _l("Printed materials"),
+    "radio": _l("Radio"),
+    "other": _l("Other"),
+}
+STATUS_LABELS: Final = {
+    CampaignStatus.DRAFT: _l("Draft"),
+    CampaignStatus.SCHEDULED: _l("Scheduled"),
+    CampaignStatus.RUNNING: _l("Running"),
+    CampaignStatus.ENDED: _l("Ended"),
+    CampaignStatus.EVALUATED: _l("Evaluated"),
+}
+MOVE_LABELS: Final = {
+    CampaignStatus.DRAFT: _l("Back to draft"),
+    CampaignStatus.SCHEDULED: _l("Schedule"),
+    CampaignStatus.RUNNING: _l("Start now"),
+    CampaignStatus.ENDED: _l("End"),
+    CampaignStatus.EVALUATED: _l("Mark as evaluated"),
+}
+CURRENCIES: Final = ("EUR", "USD", "GBP", "PLN", "RON", "BGN", "UAH", "VND")
+
+
+def problem_text(exc: service.CampaignError) -> str:
+    """The refusal in the user's language, saying what to change."""
+    p = exc.params
+    texts = {
+        "name_missing": gettext("Give the campaign a name."),
+        "name_taken": gettext("Your organisation already has a campaign with this name; choose another."),
+        "ends_before_starts": gettext("The end date is before the start date; a campaign must end on or after "
+                                      "the day it starts."),
+        "dates_missing": gettext("Give a start and an end date: a scheduled or running campaign needs both."),
+        "no_areas": gettext("The campaign has no areas; plan it from a ranking with at least one area."),
+        "no_channels": gettext("Choose at least one channel before scheduling the campaign."),
+        "starts_in_future": gettext("The campaign starts on %(day)s; it can be started from that day on (the "
+                                    "scheduler starts it then).", day=format_date(p["starts"], "long"))
+        if "starts" in p else "",
+        "not_allowed": gettext("This change is not possible for a campaign in this state."),
+        "read_only": gettext("This campaign has been evaluated and can no longer be changed. Copy it to plan a "
+                             "similar one."),
+        "stale": gettext("Someone else saved this campaign after you opened it, so your changes were not saved. "
+                         "Reload the page to see the current version, then make your changes again."),
+        "budget_invalid": gettext("The budget must be an amount of 0 or more, such as 12500 or 12500.50."),
+        "currency_invalid": gettext("Choose a currency from the list."),
+    }  # fmt: skip
+    return texts.get(exc.code, exc.code)
 
 
 @bp.route("/")
 def index() -> Any:
-    drafts = db.session.scalars(
-        select(CampaignDraft).where(CampaignDraft.organisation_id == g.user.organisation_id)
-        .order_by(CampaignDraft.id.desc())
+    org = g.user.organisation_id
+    campaigns = db.session.scalars(
+        select(Campaign).where(Campaign.organisation_id == org).order_by(Campaign.updated_at.desc())
     ).all()
-    return render_template("pages/campaigns.html", drafts=drafts)
+    planned = {c.draft_id for c in campaigns if c.draft_id}
+    drafts = db.session.scalars(
+        select(CampaignDraft).where(CampaignDraft.organisation_id == org).order_by(CampaignDraft.id.desc())
+    ).all()
+    return render_template("pages/campaigns.html", campaigns=campaigns, drafts=drafts, planned=planned,
+                           status_labels=STATUS_LABELS)  # fmt: skip
+
+
+@bp.route("/from-draft/<int:draft_id>", methods=["POST"])
+def from_draft(draft_id: int) -> Any:
+    draft = org_owned(CampaignDraft, draft_id)
+    campaign = service.from_draft(g.actor, draft)
+    flash(gettext("Campaign “%(name)s” planned from the draft: add its dates and channels, then schedule it.",
+                  name=campaign.name), "success")  # fmt: skip
+    return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>")
+def show(campaign_id: int) -> Any:
+    campaign = org_owned(Campaign, campaign_id)
+    areas = [
+        {"area": a, "why": explanation(a.reasons, campaign.ranking_period) if a.reasons else ""}
+        for a in campaign.areas
+    ]
+    moves = sorted(service.TRANSITIONS[campaign.status], key=lambda s: list(CampaignStatus).index(s))
+    if campaign.starts is not None and campaign.starts > date.today():  # the scheduler starts it on the day
+        moves = [m for m in moves if m != CampaignStatus.RUNNING]
+    return render_template(
+        "campaigns/campaign.html", campaign=campaign, areas=areas, moves=moves, move_labels=MOVE_LABELS,
+        status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS,
+    )
+
+
+def _date(field: str, errors: dict[str, str]) -> date | None:
+    raw = (request.form.get(field) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = gettext("Write the date as year-month-day, for example 2027-03-01.")
+        return None
+
+
+def _budget(errors: dict[str, str]) -> int | None:
+    raw = re.sub(r"[\s\u00a0\u202f']", "", request.form.get("budget") or "")
+    if not raw:
+        return None
+    if "," in raw and "." not in raw:
+        raw = raw.replace(",", ".")
+    try:
+        amount = Decimal(raw.replace(",", ""))
+    except InvalidOperation:
+        errors["budget"] = gettext("The budget must be an amount of 0 or more, such as 12500 or 12500.50.")
+        return None
+    if amount < 0 or amount >= Decimal(10) ** 12:
+        errors["budget"] = gettext("The budget must be an amount of 0 or more, such as 12500 or 12500.50.")
+        return None
+    return int((amount * 100).quantize(Decimal(1)))
+
+
+def _plan_from_form(campaign: Campaign, errors: dict[str, str]) -> service.Plan:
+    form = request.form
+    return service.Plan(
+        name=strip_controls(form.get("name"))[:200],
+        objective=strip_controls(form.get("objective"), newlines=True)[:4000],
+        starts=_date("starts", errors),
+        ends=_date("ends", errors),
+        budget_cents=_budget(errors),
+        currency=(form.get("currency") or campaign.currency or "EUR").strip().upper()[:3],
+        channels=tuple(c for c in form.getlist("channel") if c in service.CHANNELS),
+        partners=tuple(line[:200] for line in strip_controls(form.get("partners"), newlines=True).splitlines()),
+        locales=tuple(code for code in form.getlist("locale") if code in LOCALES),
+    )
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+def edit(campaign_id: int) -> Any:
+    campaign = org_owned(Campaign, campaign_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        plan = _plan_from_form(campaign, errors)
+        version = db_int(request.form.get("version")) or 0
+        if not errors:
+            try:
+                service.update(g.actor, campaign, plan, version=version)
+            except service.CampaignError as exc:
+                db.session.rollback()
+                errors[exc.field or "form"] = problem_text(exc)
+            except StaleDataError:
+                db.session.rollback()
+                errors["form"] = problem_text(service.CampaignError("stale"))
+            else:
+                flash(gettext("Campaign saved."), "success")
+                return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+        campaign = org_owned(Campaign, campaign_id)
+        return _edit_page(campaign, errors, request.form), 409 if "form" in errors else 422
+    return _edit_page(campaign, errors, None)
+
+
+def _edit_page(campaign: Campaign, errors: dict[str, str], form: Any) -> str:
+    budget = "" if campaign.budget_cents is None else f"{campaign.budget_cents / 100:.2f}"
+    return render_template(
+        "campaigns/edit.html", campaign=campaign, errors=errors, form=form, channel_labels=CHANNEL_LABELS,
+        currencies=CURRENCIES, locales=LOCALES, budget=budget,
+    )
+
+
+@bp.route("/<int:campaign_id>/status", methods=["POST"])
+def move(campaign_id: int) -> Any:
+    campaign = org_owned(Campaign, campaign_id)
+    try:
+        to = CampaignStatus(request.form.get("to", ""))
+    except ValueError:
+        to = None
+    version = db_int(request.form.get("version")) or 0
+    if to is None:
+        flash(problem_text(service.CampaignError("not_allowed")), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id)), 303
+    try:
+        service.move(g.actor, campaign, to, version=version, today=date.today())
+    except service.CampaignError as exc:
+        db.session.rollback()
+        flash(problem_text(exc), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id)), 303
+    except StaleDataError:
+        db.session.rollback()
+        flash(problem_text(service.CampaignError("stale")), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id)), 303
+    flash(gettext("The campaign is now: %(status)s.", status=STATUS_LABELS[to]), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.route("/<int:campaign_id>/copy", methods=["POST"])
+def copy(campaign_id: int) -> Any:
+    campaign = org_owned(Campaign, campaign_id)
+    twin = service.copy(g.actor, campaign)
+    flash(gettext("Copied as “%(name)s”, a draft without dates.", name=twin.name), "success")
+    return redirect(url_for("campaigns.edit", campaign_id=twin.id))

@@ -8,7 +8,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -48,6 +48,13 @@ def register_filters(app: Flask) -> None:
         return Markup('<span class="count-range" title="{}">{}–{}</span>').format(
             title, format_decimal(int(low)), format_decimal(int(high))
         )
+
+    @app.template_filter("money")
+    def money_filter(cents: int | None, currency: str) -> str:
+        """An amount kept in cents, in the user's locale's currency format (CLDR)."""
+        if cents is None:
+            return "–"
+        return format_currency(cents / 100, currency)
 
     @app.template_filter("number")
     def number_filter(value: Any, digits: int = 0) -> str:
