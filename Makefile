@@ -48,8 +48,8 @@ system-runtime:
 run: system-runtime install
 	$(VENV)/bin/flask db upgrade
 	$(VENV)/bin/flask demo load
-	@echo "Serving the planner on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	$(VENV)/bin/gunicorn --preload --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	@echo "Serving the planner on http://127.0.0.1:$(PORT), with its scheduler (Ctrl+C stops both)"
+	VENV=$(VENV) scripts/serve $(PORT)
 
 test: system-packages install-dev
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

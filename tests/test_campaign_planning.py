@@ -196,3 +196,17 @@ def test_the_scheduler_starts_and_ends_campaigns_on_their_dates_once(demo_app: F
         actors = db.session.scalars(select(AuditEntry.actor_kind).where(
             AuditEntry.target_id == str(campaign_id), AuditEntry.action == "campaign.status")).all()  # fmt: skip
     assert actors == ["web", "scheduler", "scheduler"]
+
+
+def test_the_home_page_lists_current_campaigns_with_what_comes_next(demo_app: Flask) -> None:
+    client = demo_client(demo_app)
+    campaign_id = _planned(demo_app, client)
+    home = client.get("/?lang=en").get_data(as_text=True)
+    assert 'id="current-campaigns"' not in home  # a draft is not current
+    starts = date.today() + timedelta(days=3)
+    _edit(client, campaign_id, starts=starts.isoformat(), ends=(starts + timedelta(days=30)).isoformat(),
+          channel="radio")  # fmt: skip
+    _move(client, campaign_id, "scheduled")
+    home = client.get("/?lang=en").get_data(as_text=True)
+    assert f'href="/campaigns/{campaign_id}"' in home and "Starts in 3 days." in home
+    assert "Starts in 3 days." not in client.get("/?lang=lt").get_data(as_text=True)  # translated

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -14,8 +16,9 @@ from .. import connection
 from ..access import ALL_ROLES, Section, allowed_roles
 from ..extensions import db
 from ..i18n import language_choices
-from ..models import BoundarySet, IncidentSet, Role, UserSession
+from ..models import BoundarySet, Campaign, CampaignStatus, IncidentSet, Role, UserSession
 from ..services import accounts
+from .campaigns_ import STATUS_LABELS
 from .forms import LanguageForm, LogoutForm
 
 bp = Section("home", __name__, roles=ALL_ROLES)
@@ -58,7 +61,36 @@ def index() -> Any:
         boundary_sets=boundary_sets or 0,
         synthetic_sets=synthetic_sets or 0,
         organisation=g.user.organisation,
+        current=_current_campaigns(org_id) if can_use("campaigns.index") else [],
+        status_labels=STATUS_LABELS,
     )
+
+
+def _current_campaigns(org_id: int) -> list[dict[str, Any]]:
+    """Running and scheduled campaigns, and ended ones waiting for their evaluation, with what
+    needs doing next: the coordinator's starting point."""
+    today = date.today()
+    rows = db.session.scalars(
+        select(Campaign)
+        .where(Campaign.organisation_id == org_id, Campaign.status.in_(
+            [CampaignStatus.RUNNING, CampaignStatus.SCHEDULED, CampaignStatus.ENDED]))
+        .order_by(Campaign.starts, Campaign.id)
+    ).all()  # fmt: skip
+    out = []
+    for c in rows:
+        if c.status == CampaignStatus.ENDED:
+            note = _("Ended: mark it as evaluated once its report is read.")
+        elif c.status == CampaignStatus.SCHEDULED and c.starts is not None:
+            days = (c.starts - today).days
+            note = ngettext("Starts in %(num)s day.", "Starts in %(num)s days.", days) if days > 0 else ""
+            note = note or _("Starts today.")
+        elif c.ends is not None and 0 <= (c.ends - today).days <= 7:
+            days = (c.ends - today).days
+            note = _("Ends today.") if days <= 0 else ngettext("Ends in %(num)s day.", "Ends in %(num)s days.", days)
+        else:
+            note = ""
+        out.append({"campaign": c, "note": note})
+    return out
 
 
 @bp.route("/account", methods=["GET", "POST"])
