@@ -352,6 +352,7 @@ class Campaign(Model):
         cascade="all, delete-orphan", order_by="CampaignArea.position", back_populates="campaign"
     )
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    targets: Mapped[list[CampaignTarget]] = relationship(cascade="all, delete-orphan", back_populates="campaign")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -376,6 +377,24 @@ class CampaignArea(Model):
     reasons: Mapped[str] = mapped_column(String(500), default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="areas")
+
+
+class CampaignTarget(Model):
+    """How many people a campaign means to reach in one area through one channel.
+
+    Targets add up across areas (different people) but not across channels of one area (the same
+    person may see an ad and attend an event), which is why pages total them per channel only."""
+
+    __tablename__ = "campaign_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "area_code", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    area_code: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(30))
+    target_reach: Mapped[int] = mapped_column(Integer)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="targets")
 
 
 class ToolkitPublication(Model):

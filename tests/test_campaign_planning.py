@@ -40,7 +40,7 @@ def _campaign(app: Flask, campaign_id: int) -> Campaign:
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         assert campaign is not None
-        _ = list(campaign.areas)  # loaded before the session closes
+        _ = list(campaign.areas), list(campaign.targets)  # loaded before the session closes
         db.session.expunge_all()
         return campaign
 
@@ -210,3 +210,54 @@ def test_the_home_page_lists_current_campaigns_with_what_comes_next(demo_app: Fl
     home = client.get("/?lang=en").get_data(as_text=True)
     assert f'href="/campaigns/{campaign_id}"' in home and "Starts in 3 days." in home
     assert "Starts in 3 days." not in client.get("/?lang=lt").get_data(as_text=True)  # translated
+
+
+def _targets(client: FlaskClient, campaign_id: int, **cells: str) -> tuple[int, str]:
+    url = f"/campaigns/{campaign_id}/targets"
+    page = client.get(url).get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version
+    response = client.post(url, data={"csrf_token": _page_token(client, url), "version": version.group(1),
+                                      **{f"t:{k.replace('_', ':', 1)}": v for k, v in cells.items()}})  # fmt: skip
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_targets_per_area_and_channel(demo_app: Flask) -> None:
+    client = demo_client(demo_app)
+    campaign_id = _planned(demo_app, client)
+    _edit(client, campaign_id, channel=["frontline_training", "radio"])
+    status, _page = _targets(client, campaign_id, **{"13137_frontline_training": "400", "13139_frontline_training":
+                                                     "1 200", "13137_radio": "20000"})  # fmt: skip
+    assert status == 302
+    page = client.get(f"/campaigns/{campaign_id}?lang=en").get_data(as_text=True)
+    table = page.split('id="campaign-targets"', 1)[1].split("</table>", 1)[0]
+    assert "1,600" in table and "20,000" in table  # per-channel totals over areas
+    # A target above the area's population names the area and channel, and nothing is saved.
+    status, page = _targets(client, campaign_id, **{"13137_radio": "30000"})
+    assert status == 422 and "Habersham, Radio: 30,000 people is more than the 27,621 who live there." in page
+    status, page = _targets(client, campaign_id, **{"13139_radio": "-5"})
+    assert status == 422 and "Hall, Radio: write the number of people as a whole number" in page
+    with demo_app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None
+        assert sorted((t.area_code, t.channel, t.target_reach) for t in campaign.targets) == [
+            ("13137", "frontline_training", 400), ("13137", "radio", 20000), ("13139", "frontline_training", 1200)]
+    # Dropping a channel drops its targets.
+    _edit(client, campaign_id, channel=["frontline_training"])
+    with demo_app.app_context():
+        campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None and {t.channel for t in campaign.targets} == {"frontline_training"}
+
+
+def test_targets_saved_on_an_old_version_are_refused(demo_app: Flask) -> None:
+    client = demo_client(demo_app)
+    campaign_id = _planned(demo_app, client)
+    _edit(client, campaign_id, channel="radio")
+    url = f"/campaigns/{campaign_id}/targets"
+    opened = re.search(r'name="version" value="(\d+)"', client.get(url).get_data(as_text=True))
+    assert opened
+    _edit(client, campaign_id, channel="radio", objective="changed meanwhile")  # a colleague saves
+    response = client.post(url, data={"csrf_token": _page_token(client, url), "version": opened.group(1),
+                                      "t:13137:radio": "100"})  # fmt: skip
+    assert response.status_code == 409 and "Someone else saved this campaign" in response.get_data(as_text=True)
+    assert _campaign(demo_app, campaign_id).targets == []

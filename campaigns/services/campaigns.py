@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Campaign, CampaignArea, CampaignDraft, CampaignStatus, RankingRun, utcnow
+from ..models import Campaign, CampaignArea, CampaignDraft, CampaignStatus, CampaignTarget, RankingRun, utcnow
 from . import audit
 from .ranking import run_frame
 
@@ -36,6 +36,7 @@ goes back once a campaign has run, and an evaluated campaign is read-only."""
 PROBLEMS: Final = (
     "name_missing", "name_taken", "ends_before_starts", "dates_missing", "no_areas", "no_channels",
     "starts_in_future", "not_allowed", "read_only", "stale", "budget_invalid", "currency_invalid",
+    "target_invalid", "target_above_population",
 )  # fmt: skip
 
 
@@ -179,6 +180,9 @@ def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) 
     campaign.updated_at, campaign.updated_by_id = utcnow(), actor.user.id
     changed = [k for k, v in before.items() if v != {"starts": campaign.starts, "ends": campaign.ends,
                                                      "channels": campaign.channels}[k]]  # fmt: skip
+    with db.session.no_autoflush:  # loading the targets must not flush half an edit (two version bumps)
+        for target in [t for t in campaign.targets if t.channel not in campaign.channels]:
+            campaign.targets.remove(target)  # a channel dropped takes its targets with it
     db.session.flush()  # the version check of the UPDATE itself: a concurrent save raises StaleDataError
     audit.record(actor, "campaign.update", "campaign", campaign.id, version=campaign.version, changed=changed)
     return campaign
@@ -250,3 +254,47 @@ def advance(actor: audit.Actor, today: date) -> dict[str, int]:
         move(actor, campaign, S.ENDED, version=campaign.version, today=today)
         ended += 1
     return {"started": started, "ended": ended}
+
+
+def set_targets(
+    actor: audit.Actor, campaign: Campaign, targets: Mapping[tuple[str, str], int | None], *, version: int
+) -> Campaign:
+    """Replace the campaign's targets with `targets` ((area code, channel) -> people, None = no
+    target). Refused when stale or read-only, when a target is negative, or larger than the
+    area's population (a target nobody could reach is a typing error, not a plan)."""
+    if campaign.status == S.EVALUATED:
+        raise CampaignError("read_only")
+    if campaign.version != version:
+        raise CampaignError("stale")
+    areas = {a.area_code: a for a in campaign.areas}
+    kept: dict[tuple[str, str], int] = {}
+    for (code, channel), people in targets.items():
+        if code not in areas or channel not in campaign.channels or people is None:
+            continue
+        if people < 0:
+            raise CampaignError("target_invalid", f"t:{code}:{channel}", area=areas[code].name, channel=channel)
+        population = areas[code].population
+        if population is not None and people > population:
+            raise CampaignError("target_above_population", f"t:{code}:{channel}", area=areas[code].name,
+                                channel=channel, people=people, population=population)  # fmt: skip
+        kept[(code, channel)] = people
+    existing = {(t.area_code, t.channel): t for t in campaign.targets}
+    campaign.targets = [t for key, t in existing.items() if key in kept]
+    for key, people in kept.items():
+        if key in existing:
+            existing[key].target_reach = people
+        else:
+            campaign.targets.append(CampaignTarget(area_code=key[0], channel=key[1], target_reach=people))
+    campaign.updated_at = utcnow()  # and the version moves: the next save must have seen these targets
+    campaign.updated_by_id = actor.user.id if actor.user else None
+    db.session.flush()
+    audit.record(actor, "campaign.targets", "campaign", campaign.id, targets=len(kept), version=campaign.version)
+    return campaign
+
+
+def target_totals(campaign: Campaign) -> dict[str, int]:
+    """People to reach per channel, summed over areas (different people, so the sum is honest)."""
+    totals: dict[str, int] = {}
+    for t in campaign.targets:
+        totals[t.channel] = totals.get(t.channel, 0) + t.target_reach
+    return totals

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext
+from flask_babel import format_date, format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -74,6 +74,14 @@ def problem_text(exc: service.CampaignError) -> str:
                          "Reload the page to see the current version, then make your changes again."),
         "budget_invalid": gettext("The budget must be an amount of 0 or more, such as 12500 or 12500.50."),
         "currency_invalid": gettext("Choose a currency from the list."),
+        "target_invalid": gettext("%(area)s, %(channel)s: write the number of people as a whole number of 0 or "
+                                  "more, or leave it empty.", area=p.get("area", ""),
+                                  channel=CHANNEL_LABELS.get(p.get("channel", ""), "")),
+        "target_above_population": gettext(
+            "%(area)s, %(channel)s: %(people)s people is more than the %(population)s who live there.",
+            area=p.get("area", ""), channel=CHANNEL_LABELS.get(p.get("channel", ""), ""),
+            people=format_decimal(p.get("people", 0)), population=format_decimal(p.get("population", 0)))
+        if "people" in p else "",
     }  # fmt: skip
     return texts.get(exc.code, exc.code)
 
@@ -111,9 +119,11 @@ def show(campaign_id: int) -> Any:
     moves = sorted(service.TRANSITIONS[campaign.status], key=lambda s: list(CampaignStatus).index(s))
     if campaign.starts is not None and campaign.starts > date.today():  # the scheduler starts it on the day
         moves = [m for m in moves if m != CampaignStatus.RUNNING]
+    targets = {(t.area_code, t.channel): t.target_reach for t in campaign.targets}
     return render_template(
         "campaigns/campaign.html", campaign=campaign, areas=areas, moves=moves, move_labels=MOVE_LABELS,
-        status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS,
+        status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS, targets=targets,
+        target_totals=service.target_totals(campaign),
     )
 
 
@@ -223,3 +233,46 @@ def copy(campaign_id: int) -> Any:
     twin = service.copy(g.actor, campaign)
     flash(gettext("Copied as “%(name)s”, a draft without dates.", name=twin.name), "success")
     return redirect(url_for("campaigns.edit", campaign_id=twin.id))
+
+
+@bp.route("/<int:campaign_id>/targets", methods=["GET", "POST"])
+def targets(campaign_id: int) -> Any:
+    """People to reach per area and channel: one number per cell of the areas × channels grid."""
+    campaign = org_owned(Campaign, campaign_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values: dict[tuple[str, str], int | None] = {}
+        for area in campaign.areas:
+            for channel in campaign.channels:
+                field = f"t:{area.area_code}:{channel}"
+                raw = re.sub(r"[\s\u00a0\u202f.,']", "", request.form.get(field) or "")
+                if not raw:
+                    values[(area.area_code, channel)] = None
+                elif raw.isdigit() and len(raw) <= 10:
+                    values[(area.area_code, channel)] = int(raw)
+                else:
+                    errors[field] = problem_text(service.CampaignError(
+                        "target_invalid", field, area=area.name, channel=channel))  # fmt: skip
+        version = db_int(request.form.get("version")) or 0
+        if not errors:
+            try:
+                service.set_targets(g.actor, campaign, values, version=version)
+            except service.CampaignError as exc:
+                db.session.rollback()
+                errors[exc.field or "form"] = problem_text(exc)
+            except StaleDataError:
+                db.session.rollback()
+                errors["form"] = problem_text(service.CampaignError("stale"))
+            else:
+                flash(gettext("Targets saved."), "success")
+                return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
+        campaign = org_owned(Campaign, campaign_id)
+        status = 409 if "form" in errors else 422
+        return _targets_page(campaign, errors, request.form), status
+    return _targets_page(campaign, errors, None)
+
+
+def _targets_page(campaign: Campaign, errors: dict[str, str], form: Any) -> str:
+    current = {(t.area_code, t.channel): t.target_reach for t in campaign.targets}
+    return render_template("campaigns/targets.html", campaign=campaign, errors=errors, form=form, current=current,
+                           channel_labels=CHANNEL_LABELS)  # fmt: skip
