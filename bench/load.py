@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -48,7 +49,6 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: Counter[int] = field(default_factory=Counter)
     accepted_rows: int = 0
-    imported_sets: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,7 +141,6 @@ class Client:
                 cells[(code, period)] += int(count)
             with self.tally.lock:
                 self.tally.accepted_rows += sum(1 for n in cells.values() if n > 0)
-                self.tally.imported_sets.append(set_name)
 
     def run(self, actions: int, deadline: float) -> None:
         self.sign_in()
@@ -191,24 +190,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _stored_rows(database_url: str, names: list[str], env: dict[str, str]) -> int:
-    if not names:
-        return 0
-    code = (
-        "import json, sys\n"
-        "from sqlalchemy import create_engine, text\n"
-        "engine = create_engine(sys.argv[1])\n"
-        "names = json.loads(sys.argv[2])\n"
-        "with engine.connect() as c:\n"
-        "    q = text('SELECT count(*) FROM incident_records r JOIN incident_sets s ON s.id = r.incident_set_id '\n"
-        "             'WHERE s.name LIKE :p')\n"
-        "    print(c.execute(q, {'p': 'load %'}).scalar())\n"
+def _stored_rows(database_url: str) -> int:
+    """Rows stored for the sets this run imported (all named 'load …')."""
+    engine = create_engine(database_url)
+    query = text(
+        "SELECT count(*) FROM incident_records r JOIN incident_sets s ON s.id = r.incident_set_id "
+        "WHERE s.name LIKE 'load %'"
     )
-    import json
-
-    out = subprocess.run([sys.executable, "-c", code, database_url, json.dumps(names)], env=env, check=True,
-                         capture_output=True, text=True)  # fmt: skip
-    return int(out.stdout.strip())
+    with engine.connect() as connection:
+        stored = int(connection.execute(query).scalar() or 0)
+    engine.dispose()
+    return stored
 
 
 def _set_id(base: str) -> int:
@@ -284,7 +276,7 @@ def main() -> int:
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-        stored = _stored_rows(database_url, reference.imported_sets + tally.imported_sets, env)
+        stored = _stored_rows(database_url)
 
     backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     total = sum(tally.statuses.values())

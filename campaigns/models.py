@@ -351,7 +351,6 @@ class Campaign(Model):
     areas: Mapped[list[CampaignArea]] = relationship(
         cascade="all, delete-orphan", order_by="CampaignArea.position", back_populates="campaign"
     )
-    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     targets: Mapped[list[CampaignTarget]] = relationship(cascade="all, delete-orphan", back_populates="campaign")
 
     __mapper_args__ = {"version_id_col": version}

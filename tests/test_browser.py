@@ -8,6 +8,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -95,6 +96,19 @@ def test_arabic_page_is_right_to_left_and_keyboard_reachable(live_server: str, b
     page.close()
 
 
+def _coordinator_page(browser: object, live_server: str) -> tuple[Any, list[str]]:
+    """A page signed in through the form as the demo coordinator, and the console errors it logs."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    email, password = DEMO_USERS[Role.COORDINATOR]
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    return page, console_errors
+
+
 def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
     live_server: str, browser: object, tmp_path: Path
 ) -> None:
@@ -106,14 +120,7 @@ def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
     counts_file = tmp_path / "counts.csv"
     counts.to_csv(counts_file, index=False)
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
-    console_errors: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    email, password = DEMO_USERS[Role.COORDINATOR]
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page, console_errors = _coordinator_page(browser, live_server)
 
     page.goto(f"{live_server}/targeting/")
     page.get_by_role("link", name="Georgia", exact=False).first.click()
@@ -200,14 +207,7 @@ def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_serve
     """Rank, save the ticked areas as a draft, plan the campaign, give it dates and channels, schedule."""
     from datetime import date, timedelta
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
-    console_errors: list[str] = []
-    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    email, password = DEMO_USERS[Role.COORDINATOR]
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page, console_errors = _coordinator_page(browser, live_server)
     page.goto(f"{live_server}/targeting/")
     page.get_by_role("link", name="Georgia", exact=False).first.click()
     page.locator("#rank-link").click()

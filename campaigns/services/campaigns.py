@@ -156,20 +156,29 @@ def _free_name(organisation_id: int, wanted: str) -> str:
     return candidate
 
 
-def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) -> Campaign:
-    """Save an edit made on `version`; refused when someone saved since (`stale`) or read-only."""
-    assert actor.user is not None
+def _check_editable(campaign: Campaign, version: int) -> None:
+    """Every change goes through here: an evaluated campaign is read-only, and a change made on a
+    version someone has saved over since is refused (the UPDATE checks the version again)."""
     if campaign.status == S.EVALUATED:
         raise CampaignError("read_only")
     if campaign.version != version:
-        raise CampaignError("stale", by=campaign.updated_by.email if campaign.updated_by else "",
-                            at=campaign.updated_at)  # fmt: skip
+        raise CampaignError("stale")
+
+
+def _watched(campaign: Campaign) -> dict[str, Any]:
+    return {"starts": campaign.starts, "ends": campaign.ends, "channels": list(campaign.channels)}
+
+
+def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) -> Campaign:
+    """Save an edit made on `version`; refused when someone saved since (`stale`) or read-only."""
+    assert actor.user is not None
+    _check_editable(campaign, version)
     _check_plan(plan)
     if _name_taken(campaign.organisation_id, plan.name.strip(), except_id=campaign.id):
         raise CampaignError("name_taken", "name", name=plan.name)
     if campaign.status != S.DRAFT and (plan.starts is None or plan.ends is None):
         raise CampaignError("dates_missing", "starts")
-    before = {"starts": campaign.starts, "ends": campaign.ends, "channels": list(campaign.channels)}
+    before = _watched(campaign)
     campaign.name = plan.name.strip()[:200]
     campaign.objective = plan.objective.strip()[:4000]
     campaign.starts, campaign.ends = plan.starts, plan.ends
@@ -178,8 +187,8 @@ def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) 
     campaign.partners = [p.strip()[:200] for p in plan.partners if p.strip()][:50]
     campaign.locales = list(dict.fromkeys(plan.locales)) or campaign.locales
     campaign.updated_at, campaign.updated_by_id = utcnow(), actor.user.id
-    changed = [k for k, v in before.items() if v != {"starts": campaign.starts, "ends": campaign.ends,
-                                                     "channels": campaign.channels}[k]]  # fmt: skip
+    after = _watched(campaign)
+    changed = [key for key in before if before[key] != after[key]]
     with db.session.no_autoflush:  # loading the targets must not flush half an edit (two version bumps)
         for target in [t for t in campaign.targets if t.channel not in campaign.channels]:
             campaign.targets.remove(target)  # a channel dropped takes its targets with it
@@ -190,11 +199,7 @@ def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) 
 
 def move(actor: audit.Actor, campaign: Campaign, to: CampaignStatus, *, version: int, today: date) -> Campaign:
     """Change the status if the rules allow it from here, and the campaign is ready for it."""
-    if campaign.version != version:
-        raise CampaignError("stale", by=campaign.updated_by.email if campaign.updated_by else "",
-                            at=campaign.updated_at)  # fmt: skip
-    if campaign.status == S.EVALUATED:
-        raise CampaignError("read_only")
+    _check_editable(campaign, version)
     if to not in TRANSITIONS[campaign.status]:
         raise CampaignError("not_allowed", "status", current=campaign.status.value, to=to.value)
     if to in (S.SCHEDULED, S.RUNNING):
@@ -262,10 +267,7 @@ def set_targets(
     """Replace the campaign's targets with `targets` ((area code, channel) -> people, None = no
     target). Refused when stale or read-only, when a target is negative, or larger than the
     area's population (a target nobody could reach is a typing error, not a plan)."""
-    if campaign.status == S.EVALUATED:
-        raise CampaignError("read_only")
-    if campaign.version != version:
-        raise CampaignError("stale")
+    _check_editable(campaign, version)
     areas = {a.area_code: a for a in campaign.areas}
     kept: dict[tuple[str, str], int] = {}
     for (code, channel), people in targets.items():

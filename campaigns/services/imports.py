@@ -104,13 +104,18 @@ def area_ids(boundary_set_id: int) -> dict[str, int]:
     return dict(db.session.execute(select(Area.code, Area.id).where(Area.boundary_set_id == boundary_set_id)).all())
 
 
-def insert_rows(rows: pd.DataFrame, progress: Progress | None = None) -> None:
-    """Insert in chunks of CHUNK_ROWS (dicts for one chunk at a time, not a million at once)."""
+def insert_rows(rows: pd.DataFrame, after_chunk: Progress | None = None) -> None:
+    """Insert in chunks of CHUNK_ROWS (dicts for one chunk at a time, not a million at once);
+    `after_chunk(stored, total)` runs after each, in its transaction (the job commits there)."""
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows.iloc[start : start + CHUNK_ROWS]
         db.session.execute(insert(IncidentRecord), chunk.to_dict(orient="records"))
-        if progress is not None:
-            progress(min(start + CHUNK_ROWS, len(rows)), len(rows))
+        if after_chunk is not None:
+            after_chunk(start + len(chunk), len(rows))
+
+
+class _SetGone(LookupError):
+    """The set being imported was deleted meanwhile: the job stops and keeps nothing."""
 
 
 # --- background jobs ---------------------------------------------------------------------------
@@ -212,22 +217,24 @@ def _run_claimed(set_id: int) -> None:
     if not report.ok:
         raise ValueError(f"the file of incident set {set_id} no longer passes its check")
     rows = incident_rows(frame, str(options.get("kind")), set_id, ids)
-    total = max(len(rows), 1)
-    for start_row in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows.iloc[start_row : start_row + CHUNK_ROWS]
+    def after_chunk(stored: int, total: int) -> None:
+        alive = _rowcount(db.session.execute(
+            update(IncidentSet)
+            .where(IncidentSet.id == set_id, IncidentSet.status == "importing")
+            .values(progress=round(stored / total * 0.99, 3), heartbeat_at=utcnow())
+        ))  # fmt: skip
+        if not alive:
+            raise _SetGone(set_id)
+        db.session.commit()  # each chunk its own short transaction; the next begins IMMEDIATE again
+        chunk_stored(set_id, stored)
+
+    try:
         with write_intent():
-            db.session.execute(insert(IncidentRecord), chunk.to_dict(orient="records"))
-            alive = _rowcount(db.session.execute(
-                update(IncidentSet)
-                .where(IncidentSet.id == set_id, IncidentSet.status == "importing")
-                .values(progress=round(min(start_row + len(chunk), total) / total * 0.99, 3), heartbeat_at=utcnow())
-            ))
-            if not alive:  # the set was deleted meanwhile: stop, keep nothing
-                db.session.rollback()
-                _delete_rows(set_id)
-                return
-            db.session.commit()
-        chunk_stored(set_id, start_row + len(chunk))
+            insert_rows(rows, after_chunk)
+    except _SetGone:
+        db.session.rollback()
+        _delete_rows(set_id)
+        return
     with write_intent():
         user = db.session.get(User, options.get("user_id")) if options.get("user_id") else None
         actor = audit.Actor("web", user) if user is not None else audit.SCHEDULER

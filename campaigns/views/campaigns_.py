@@ -5,6 +5,7 @@ user's language, what to fix."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -84,6 +85,22 @@ def problem_text(exc: service.CampaignError) -> str:
         if "people" in p else "",
     }  # fmt: skip
     return texts.get(exc.code, exc.code)
+
+
+def _refusal(change: Callable[[], object]) -> service.CampaignError | None:
+    """Run a change; None when it is saved, else the refusal, with the transaction rolled back.
+
+    A save that races another one is caught by the UPDATE's own version check (StaleDataError):
+    to the user that is the same refusal as a form opened on an old version."""
+    try:
+        change()
+    except service.CampaignError as exc:
+        db.session.rollback()
+        return exc
+    except StaleDataError:
+        db.session.rollback()
+        return service.CampaignError("stale")
+    return None
 
 
 @bp.route("/")
@@ -178,14 +195,9 @@ def edit(campaign_id: int) -> Any:
         plan = _plan_from_form(campaign, errors)
         version = db_int(request.form.get("version")) or 0
         if not errors:
-            try:
-                service.update(g.actor, campaign, plan, version=version)
-            except service.CampaignError as exc:
-                db.session.rollback()
-                errors[exc.field or "form"] = problem_text(exc)
-            except StaleDataError:
-                db.session.rollback()
-                errors["form"] = problem_text(service.CampaignError("stale"))
+            refused = _refusal(lambda: service.update(g.actor, campaign, plan, version=version))
+            if refused:
+                errors[refused.field or "form"] = problem_text(refused)
             else:
                 flash(gettext("Campaign saved."), "success")
                 return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -213,15 +225,9 @@ def move(campaign_id: int) -> Any:
     if to is None:
         flash(problem_text(service.CampaignError("not_allowed")), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id)), 303
-    try:
-        service.move(g.actor, campaign, to, version=version, today=date.today())
-    except service.CampaignError as exc:
-        db.session.rollback()
-        flash(problem_text(exc), "error")
-        return redirect(url_for("campaigns.show", campaign_id=campaign_id)), 303
-    except StaleDataError:
-        db.session.rollback()
-        flash(problem_text(service.CampaignError("stale")), "error")
+    refused = _refusal(lambda: service.move(g.actor, campaign, to, version=version, today=date.today()))
+    if refused:
+        flash(problem_text(refused), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id)), 303
     flash(gettext("The campaign is now: %(status)s.", status=STATUS_LABELS[to]), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -255,14 +261,9 @@ def targets(campaign_id: int) -> Any:
                         "target_invalid", field, area=area.name, channel=channel))  # fmt: skip
         version = db_int(request.form.get("version")) or 0
         if not errors:
-            try:
-                service.set_targets(g.actor, campaign, values, version=version)
-            except service.CampaignError as exc:
-                db.session.rollback()
-                errors[exc.field or "form"] = problem_text(exc)
-            except StaleDataError:
-                db.session.rollback()
-                errors["form"] = problem_text(service.CampaignError("stale"))
+            refused = _refusal(lambda: service.set_targets(g.actor, campaign, values, version=version))
+            if refused:
+                errors[refused.field or "form"] = problem_text(refused)
             else:
                 flash(gettext("Targets saved."), "success")
                 return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
