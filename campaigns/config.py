@@ -51,12 +51,24 @@ class Settings:
     login_client_window_seconds: int = 900
     behind_proxy: bool = False
     force_https_cookies: bool = False
+    # Reminder e-mails (the scheduler's remind_missing_reach): sent only when smtp_host is set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)  # never in a log line or a traceback's locals repr
+    smtp_starttls: bool = False
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether reminders go out by e-mail too (they always show on the home page)."""
+        return bool(self.smtp_host)
 
 
 _ENV_NAMES: dict[str, str] = {
@@ -76,6 +88,12 @@ _ENV_NAMES: dict[str, str] = {
     "import_inline_rows": "IMPORT_INLINE_ROWS",
     "behind_proxy": "BEHIND_PROXY",
     "force_https_cookies": "FORCE_HTTPS_COOKIES",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_from": "SMTP_FROM",
+    "smtp_user": "SMTP_USER",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_starttls": "SMTP_STARTTLS",
 }
 
 
@@ -142,4 +160,22 @@ def load_settings(instance_path: Path, overrides: Mapping[str, Any] | None = Non
         raise ValueError(f"DB_MAX_OVERFLOW must be 0 or more, got {settings.db_max_overflow}")
     if settings.suppression_k < 2:
         raise ValueError(f"SUPPRESSION_K must be 2 or more, got {settings.suppression_k}")
+    _check_smtp(settings)
     return settings
+
+
+def _check_smtp(settings: Settings) -> None:
+    """Refuse an e-mail setup that would fail at the first reminder, days after start-up, or
+    that would send the SMTP password over the network in clear."""
+    if not 1 <= settings.smtp_port <= 65535:
+        raise ValueError(f"SMTP_PORT must be from 1 to 65535, got {settings.smtp_port}")
+    if not settings.smtp_host:
+        return
+    sender = settings.smtp_from.strip()
+    if "@" not in sender or any(c.isspace() or c in "<>,;" for c in sender):
+        raise ValueError(f"SMTP_FROM must be one e-mail address (the reminders' sender) when SMTP_HOST is set, "
+                         f"got {settings.smtp_from!r}")  # fmt: skip
+    if bool(settings.smtp_user) != bool(settings.smtp_password):
+        raise ValueError("SMTP_USER and SMTP_PASSWORD go together: set both or neither")
+    if settings.smtp_user and not settings.smtp_starttls:
+        raise ValueError("SMTP_USER needs SMTP_STARTTLS=on: without it the password would cross the network in clear")

@@ -352,6 +352,9 @@ class Campaign(Model):
         cascade="all, delete-orphan", order_by="CampaignArea.position", back_populates="campaign"
     )
     targets: Mapped[list[CampaignTarget]] = relationship(cascade="all, delete-orphan", back_populates="campaign")
+    helpline_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    helpline_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    helpline_verified: Mapped[date | None] = mapped_column(Date)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -396,6 +399,146 @@ class CampaignTarget(Model):
     campaign: Mapped[Campaign] = relationship(back_populates="targets")
 
 
+REACH_MEASURES: tuple[str, ...] = ("reached", "impressions", "clicks", "events", "trained", "materials")
+"""What a reach row may report. Only `reached` is unique people (not additive across periods);
+the others are counts of things done, which add up over periods, areas and channels."""
+
+ADDITIVE_MEASURES: tuple[str, ...] = REACH_MEASURES[1:]
+
+
+class ReachImport(Model):
+    """One import of reach rows (a CSV file or an API batch): what came in and what it did."""
+
+    __tablename__ = "reach_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(10))  # form, csv, api
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    replaced: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReachRow(Model):
+    """What one channel did in one area over one reporting period (inclusive dates), optionally
+    for one group and language ('' when not broken down).
+
+    The period is kept because unique reach depends on it: a platform's reach for a week is not
+    the sum of its daily reach. A row with the same key as an earlier one replaces it (a
+    correction, audited with the old figures)."""
+
+    __tablename__ = "reach_rows"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "period_start", "period_end", "channel", "area_code", "segment", "locale",
+                         name="uq_reach_rows_key"),
+    )  # fmt: skip
+    # No other index: the roll-up reads all of a campaign's rows through the key's first column,
+    # and each extra index made a million-row import half as fast again.
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("reach_imports.id", ondelete="SET NULL"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(30))
+    area_code: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    reached: Mapped[int | None] = mapped_column(Integer)
+    impressions: Mapped[int | None] = mapped_column(Integer)
+    clicks: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int | None] = mapped_column(Integer)
+    trained: Mapped[int | None] = mapped_column(Integer)
+    materials: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReachSummary(Model):
+    """Reach per campaign, area and channel, rolled up from the rows (`services.reach.refresh`):
+    the pages read this, so a campaign page over a million rows reads a few hundred.
+
+    `reached_low` is the largest single figure of unique people (certainly reached);
+    `reached_summed` adds all periods up and may count a person more than once."""
+
+    __tablename__ = "reach_summaries"
+    __table_args__ = (UniqueConstraint("campaign_id", "area_code", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    area_code: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(30))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    reached_low: Mapped[int | None] = mapped_column(Integer)
+    reached_summed: Mapped[int | None] = mapped_column(Integer)
+    reached_periods: Mapped[int] = mapped_column(Integer, default=0)
+    impressions: Mapped[int | None] = mapped_column(Integer)
+    clicks: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int | None] = mapped_column(Integer)
+    trained: Mapped[int | None] = mapped_column(Integer)
+    materials: Mapped[int | None] = mapped_column(Integer)
+    first_day: Mapped[date | None] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReachPeriodTotal(Model):
+    """Reach per campaign, channel and reporting period, summed over areas, groups and languages
+    (different people): the points of the campaign page's chart, rolled up with the summaries."""
+
+    __tablename__ = "reach_period_totals"
+    __table_args__ = (UniqueConstraint("campaign_id", "channel", "period_start", "period_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(30))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[int | None] = mapped_column(Integer)
+    impressions: Mapped[int | None] = mapped_column(Integer)
+    clicks: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int | None] = mapped_column(Integer)
+    trained: Mapped[int | None] = mapped_column(Integer)
+    materials: Mapped[int | None] = mapped_column(Integer)
+    # Reach and impressions of the rows that give both: frequency is their ratio, never the
+    # impressions of some rows over the reach of others.
+    paired_reached: Mapped[int | None] = mapped_column(Integer)
+    paired_impressions: Mapped[int | None] = mapped_column(Integer)
+
+
+class CampaignSnapshot(Model):
+    """A campaign's figures as they stood on one night (the scheduler's nightly snapshot), so a
+    report can show how coverage grew even after rows were corrected."""
+
+    __tablename__ = "campaign_snapshots"
+    __table_args__ = (UniqueConstraint("campaign_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotentRequest(Model):
+    """An API write sent with an Idempotency-Key: the answer is kept, so a retry gets the same
+    answer and changes nothing; the same key with a different body is refused."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ToolkitPublication(Model):
     """A toolkit a coordinator published at a public link, with its campaign's details.
 
@@ -418,6 +561,7 @@ class ToolkitPublication(Model):
     areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     starts: Mapped[date | None] = mapped_column(Date)
     ends: Mapped[date | None] = mapped_column(Date)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -235,3 +235,77 @@ def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_serve
     page.screenshot(path=str(ARTIFACTS / "campaign-page.png"), full_page=True)
     assert not console_errors, console_errors
     page.close()
+
+
+def test_coordinator_runs_a_campaign_publishes_its_lithuanian_bank_toolkit_and_sees_reach_on_the_map(
+    live_server: str, browser: object
+) -> None:
+    """The whole journey of issue 11: rank, plan from the chosen areas, start, publish the
+    Lithuanian bank-staff toolkit from the campaign, import an ad platform's reach export, and see
+    coverage on the campaign's map and in its chart."""
+    from datetime import date, timedelta
+
+    page, console_errors = _coordinator_page(browser, live_server)
+    page.goto(f"{live_server}/targeting/")
+    page.get_by_role("link", name="Georgia", exact=False).first.click()
+    page.locator("#rank-link").click()
+    page.get_by_label("Year to rank").select_option("2024")
+    page.get_by_role("button", name="Rank areas").click()
+    page.wait_for_selector("#ranking-table")
+    page.get_by_label("Campaign name").fill("Bank branches, north-east")
+    page.locator("#plan-submit").click()
+    page.get_by_role("button", name="Plan campaign").first.click()
+    start = date.today() - timedelta(days=6)
+    page.get_by_label("Starts").fill(start.isoformat())
+    page.get_by_label("Ends").fill((start + timedelta(days=60)).isoformat())
+    page.get_by_label("Training for frontline staff").check()
+    page.get_by_label("Social-media ads").check()
+    page.get_by_label("Lietuvių").check()
+    page.get_by_label("Helpline number").fill("+1 555 0199")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Schedule").click()
+    page.get_by_role("button", name="Start now").click()
+    assert page.locator("#campaign-status").inner_text() == "Running"
+
+    # The Lithuanian bank-staff toolkit, published from the campaign: its helpline and areas printed.
+    page.locator("#tk-audience").select_option("bank")
+    page.locator("#tk-locale").select_option("lt")
+    page.locator("#tk-country").select_option("US")
+    page.get_by_role("button", name="Publish the toolkit").click()
+    link = page.locator("#campaign-toolkits a").first
+    assert "Lietuvių" in link.inner_text()
+    public = link.get_attribute("href")
+    assert public and public.startswith("/p/")
+
+    # An ad platform's export, mapped on the preview and imported.
+    areas = [c.strip() for c in page.locator("#campaign-areas tbody th").all_inner_texts()][:3]
+    lines = ["Day,Region,Reach,Impressions,Amount spent (USD)"]
+    for i in range(6):
+        day = (start + timedelta(days=i)).isoformat()
+        lines += [f"{day},{areas[0]} County,{900 + 10 * i},{2700 + 10 * i},20.00",
+                  f"{day},{areas[1]} County,{400 + 5 * i},{1300 + 5 * i},9.50"]
+    page.get_by_role("link", name="Import reach").first.click()
+    page.locator("#file").set_input_files(
+        {"name": "meta-export.csv", "mimeType": "text/csv", "buffer": ("\n".join(lines) + "\n").encode()})
+    page.get_by_role("button", name="Next: match the columns").click()
+    assert page.locator("#map-reached").input_value() == "Reach"
+    assert page.locator("#map-area").input_value() == "Region"
+    page.locator("#channel").select_option("social_media")
+    page.locator("#confirm-import").click()
+    page.wait_for_selector("#channel-coverage")
+    assert "12" in page.locator(".flash, .notice-success").first.inner_text()
+    coverage = page.locator("#channel-coverage tbody").inner_text()
+    # Each area's best day (950 and 425) added over the two areas, never the twelve days added up.
+    assert "1,375" in coverage and "8,025" in coverage
+    assert page.locator("svg.chart path[data-series]").count() == 1
+    page.wait_for_selector("#coverage-map path.leaflet-interactive")
+    fills = page.eval_on_selector_all("#coverage-map path.leaflet-interactive",
+                                      "ps => ps.map(p => p.getAttribute('fill'))")
+    assert any(f in {"#deebf7", "#9ecae1", "#4292c6", "#08519c"} for f in fills), set(fills)
+    assert "Not in the campaign" in page.locator("#coverage-map .area-map-legend").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "campaign-coverage.png"), full_page=True)
+
+    html = page.request.get(f"{live_server}{public}/download/html").text()
+    assert "+1 555 0199" in html and areas[0] in html
+    assert not console_errors, console_errors
+    page.close()

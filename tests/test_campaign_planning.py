@@ -202,7 +202,7 @@ def test_the_home_page_lists_current_campaigns_with_what_comes_next(demo_app: Fl
     client = demo_client(demo_app)
     campaign_id = _planned(demo_app, client)
     home = client.get("/?lang=en").get_data(as_text=True)
-    assert 'id="current-campaigns"' not in home  # a draft is not current
+    assert f'href="/campaigns/{campaign_id}"' not in home  # a draft is not current
     starts = date.today() + timedelta(days=3)
     _edit(client, campaign_id, starts=starts.isoformat(), ends=(starts + timedelta(days=30)).isoformat(),
           channel="radio")  # fmt: skip

@@ -40,3 +40,41 @@ def test_bad_settings_are_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=message):
         load_settings(tmp_path)
+
+
+def test_smtp_is_off_until_a_host_is_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(tmp_path)
+    assert not settings.smtp_configured and settings.smtp_port == 25 and not settings.smtp_starttls
+    monkeypatch.setenv("SMTP_HOST", "mail.example.org")
+    monkeypatch.setenv("SMTP_PORT", "587")
+    monkeypatch.setenv("SMTP_FROM", "planner@example.org")
+    monkeypatch.setenv("SMTP_USER", "planner")
+    monkeypatch.setenv("SMTP_PASSWORD", "smtp-password-value")
+    monkeypatch.setenv("SMTP_STARTTLS", "on")
+    settings = load_settings(tmp_path)
+    assert settings.smtp_configured and settings.smtp_port == 587 and settings.smtp_starttls
+    assert (settings.smtp_host, settings.smtp_from, settings.smtp_user) == (
+        "mail.example.org", "planner@example.org", "planner")
+    assert "smtp-password-value" not in repr(settings)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"SMTP_PORT": "twenty-five"}, "SMTP_PORT must be a whole number"),
+    ({"SMTP_PORT": "0"}, "SMTP_PORT must be from 1 to 65535"),
+    ({"SMTP_HOST": "mail.example.org"}, "SMTP_FROM must be one e-mail address"),
+    ({"SMTP_HOST": "mail.example.org", "SMTP_FROM": "Planner <planner@example.org>"}, "SMTP_FROM must be one"),
+    ({"SMTP_HOST": "mail.example.org", "SMTP_FROM": "planner@example.org", "SMTP_USER": "planner"},
+     "SMTP_USER and SMTP_PASSWORD go together"),
+    ({"SMTP_HOST": "mail.example.org", "SMTP_FROM": "planner@example.org", "SMTP_USER": "planner",
+      "SMTP_PASSWORD": "x"}, "SMTP_USER needs SMTP_STARTTLS"),
+])  # fmt: skip
+def test_bad_smtp_settings_are_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                         message: str) -> None:  # fmt: skip
+    for name in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_USER", "SMTP_PASSWORD", "SMTP_STARTTLS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        load_settings(tmp_path)

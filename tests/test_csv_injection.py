@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from campaigns.extensions import db
 from campaigns.models import Area, RankingRun
@@ -93,7 +93,8 @@ def test_ranking_export_and_segments_csv(demo_app: Flask) -> None:
     assert (table["gi_z"] < 0).any()
 
     with demo_app.app_context():
-        run = db.session.scalars(select(RankingRun)).one()
+        run = db.session.get(RankingRun, int(run_url.rstrip("/").rsplit("/", 1)[1]))
+        assert run is not None
         run.segments = [{"rank": 1, "segment": "=HYPERLINK(\"http://evil.example\")", "count": 40,
                          "population": 1000, "relative_risk": -1.5, "languages": ["@x", "en"],
                          "suppressed": False}]

@@ -1,12 +1,44 @@
-"""The demo sets are real where they claim to be and the synthetic incidents have findable structure."""
+"""The demo sets are real where they claim to be, the synthetic incidents have findable structure,
+and the demo's two synthetic campaigns look like a published geo-targeted campaign."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
 
 import geopandas
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import USE_POSTGRES, create_schema, drop_postgres_database, make_app, new_postgres_database
+from flask import Flask
+from sqlalchemy import func, select
 
+from campaigns.db import write_intent
+from campaigns.extensions import db
+from campaigns.models import (
+    AuditEntry,
+    BoundarySet,
+    Campaign,
+    CampaignStatus,
+    Organisation,
+    RankingRun,
+    ReachImport,
+    ReachRow,
+)
+from campaigns.services import reach
+from campaigns.services.audit import SYSTEM_CLI
+from campaigns.services.demo import (
+    DEMO_ORGANISATION,
+    ENDED_AREAS,
+    FICTIONAL,
+    HELPLINE_COUNTRY,
+    RUNNING_AREAS,
+    load_demo,
+)
+from campaigns.services.ranking import run_frame
+from content.library import default_library
 from targeting.demo import (
     AGE_BANDS,
     DEMO_SETS,
@@ -191,3 +223,188 @@ def test_some_areas_rise_and_some_fall(counts: pd.DataFrame) -> None:
 def test_online_recruitment_grows(incidents: pd.DataFrame) -> None:
     share = incidents.groupby("period")["recruitment"].apply(lambda s: (s == "online").mean())
     assert share[PERIODS[-1]] > share[PERIODS[0]]
+
+
+# --- the demo campaigns -------------------------------------------------------------------------
+
+TODAY = date(2027, 3, 10)  # a fixed load date: the campaigns' dates follow from it
+YESTERDAY = TODAY - timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The demo loaded once for this module, on a database of its own (SQLite or PostgreSQL)."""
+    path: Path = tmp_path_factory.mktemp("demo-campaigns")
+    url = new_postgres_database() if USE_POSTGRES else f"sqlite:///{path / 'demo.sqlite3'}"
+    app = make_app(path, url)
+    with app.app_context():
+        create_schema()
+        with write_intent():
+            load_demo(SYSTEM_CLI, today=TODAY)
+            db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if USE_POSTGRES:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def ctx(demo_db: Flask) -> Iterator[Flask]:
+    with demo_db.app_context():
+        yield demo_db
+        db.session.rollback()
+
+
+def _campaigns() -> dict[CampaignStatus, Campaign]:
+    org = db.session.scalar(select(Organisation).where(Organisation.name == DEMO_ORGANISATION))
+    assert org is not None
+    found = db.session.scalars(select(Campaign).where(Campaign.organisation_id == org.id)).all()
+    assert len(found) == 2
+    by_status = {c.status: c for c in found}
+    assert set(by_status) == {CampaignStatus.RUNNING, CampaignStatus.ENDED}
+    return by_status
+
+
+def test_two_synthetic_campaigns_one_running_one_ended(ctx: Flask) -> None:
+    campaigns = _campaigns()
+    georgia = db.session.scalar(select(BoundarySet).where(BoundarySet.name.startswith("Georgia")))
+    assert georgia is not None
+    running, ended = campaigns[CampaignStatus.RUNNING], campaigns[CampaignStatus.ENDED]
+    assert running.starts is not None and running.ends is not None
+    assert running.starts == TODAY - timedelta(days=60) and running.ends == TODAY + timedelta(days=45)
+    assert ended.ends is not None and ended.starts is not None and ended.ends.year == TODAY.year - 1
+    for campaign in campaigns.values():
+        assert campaign.synthetic and "synthetic" in campaign.name.lower()
+        assert "SYNTHETIC" in campaign.objective
+        assert campaign.boundary_set_id == georgia.id
+        assert campaign.locales == ["en", "lt"]
+        assert {"frontline_training", "community_events", "social_media"} == set(campaign.channels)
+        assert campaign.budget_cents and campaign.budget_cents > 0 and campaign.currency == "USD"
+
+
+def test_no_real_organisation_is_named(ctx: Flask) -> None:
+    """The rule: every partner's name is marked "(fictional)", as the demo organisation's is."""
+    assert DEMO_ORGANISATION.endswith(FICTIONAL)
+    for campaign in _campaigns().values():
+        assert campaign.partners
+        assert all(partner.endswith(FICTIONAL) for partner in campaign.partners), campaign.partners
+
+
+def test_the_helpline_is_the_content_librarys(ctx: Flask) -> None:
+    lines = sorted(default_library().helplines_for(HELPLINE_COUNTRY), key=lambda h: h.kind != "trafficking")
+    for campaign in _campaigns().values():
+        if lines:
+            assert (campaign.helpline_name, campaign.helpline_number) == (lines[0].name, lines[0].number)
+            assert campaign.helpline_verified == lines[0].verified
+        else:  # the library has no line for the country yet: nothing is made up
+            assert (campaign.helpline_name, campaign.helpline_number, campaign.helpline_verified) == ("", "", None)
+
+
+def test_areas_are_frozen_from_the_latest_years_stored_ranking(ctx: Flask) -> None:
+    for campaign in _campaigns().values():
+        run = db.session.get(RankingRun, campaign.ranking_run_id)
+        assert run is not None and run.status == "done"
+        assert campaign.ranking_period == str((run.meta or {})["period"]) == "2024"
+        frame = run_frame(run).set_index("area_id")
+        expected = RUNNING_AREAS if campaign.status == CampaignStatus.RUNNING else ENDED_AREAS
+        best = frame[frame["rank"].notna()].sort_values("rank").index[:expected].tolist()
+        assert [a.area_code for a in campaign.areas] == best
+        for area in campaign.areas:
+            row = frame.loc[area.area_code]
+            assert (area.rank, area.name, area.population) == (row["rank"], row["name"], row["population"])
+            assert area.score == pytest.approx(row["score"]) and area.reasons == row["reasons"]
+            assert area.hidden == bool(row["suppressed"])
+            assert (area.count is None) == area.hidden
+
+
+def test_targets_per_area_and_channel_below_each_population(ctx: Flask) -> None:
+    for campaign in _campaigns().values():
+        targets = {(t.area_code, t.channel): t.target_reach for t in campaign.targets}
+        assert set(targets) == {(a.area_code, c) for a in campaign.areas for c in campaign.channels}
+        population = {a.area_code: a.population for a in campaign.areas}
+        assert all(0 < people < population[code] for (code, _), people in targets.items())
+
+
+def test_the_running_campaign_has_reach_up_to_yesterday(ctx: Flask) -> None:
+    campaign = _campaigns()[CampaignStatus.RUNNING]
+    cover = reach.coverage(campaign)
+    assert cover.last_day == YESTERDAY
+    rows = pd.DataFrame(db.session.execute(
+        select(ReachRow.channel, ReachRow.area_code, ReachRow.period_start, ReachRow.period_end, ReachRow.reached,
+               ReachRow.impressions, ReachRow.events, ReachRow.trained, ReachRow.materials, ReachRow.segment,
+               ReachRow.locale)
+        .where(ReachRow.campaign_id == campaign.id)).all())  # fmt: skip
+    assert rows["period_end"].max() == YESTERDAY and rows["period_start"].min() == campaign.starts
+    social = rows[rows["channel"] == "social_media"]
+    length = (pd.to_datetime(social["period_end"]) - pd.to_datetime(social["period_start"])).dt.days + 1
+    daily, weekly = social[length == 1], social[length == 7]
+    assert len(daily) == RUNNING_AREAS * (YESTERDAY - campaign.starts).days + RUNNING_AREAS  # every area, every day
+    assert daily["reached"].notna().all() and daily["impressions"].notna().all()
+    frequency = daily["impressions"].sum() / daily["reached"].sum()
+    assert 2 <= frequency <= 4
+    # A week's unique reach is not the sum of its days: well below it, and above the best single day.
+    assert len(weekly) >= RUNNING_AREAS
+    for week in weekly.itertuples():
+        days = daily[(daily["area_code"] == week.area_code) & (daily["period_start"] >= week.period_start)
+                     & (daily["period_end"] <= week.period_end)]  # fmt: skip
+        assert len(days) == 7 and days["reached"].max() <= week.reached < days["reached"].sum()
+    events = rows[rows["channel"] == "community_events"]
+    assert len(events) >= 10 and events[["events", "reached", "materials"]].notna().all().all()
+    assert set(events["locale"]) == {"en", "lt"}  # events held in each of the campaign's languages
+    training = rows[rows["channel"] == "frontline_training"]
+    assert len(training) >= 5 and training[["events", "trained"]].notna().all().all()
+    assert set(training["segment"]) == {"bank staff"}
+    assert set(events["area_code"]) < {a.area_code for a in campaign.areas}  # in some areas, not all
+
+
+def test_the_running_campaign_reaches_hundreds_of_thousands_with_a_gap(ctx: Flask) -> None:
+    cover = reach.coverage(_campaigns()[CampaignStatus.RUNNING])
+    social = next(c for c in cover.channels if c.channel == "social_media")
+    assert social.reached_low is not None and 100_000 <= social.reached_low < 1_000_000
+    assert social.reached_summed is not None and social.reached_summed > social.reached_low  # days overlap
+    assert social.frequency is not None and 2 <= social.frequency <= 4
+    training = next(c for c in cover.channels if c.channel == "frontline_training")
+    assert training.measures["trained"] and training.measures["events"]
+    assert not cover.any_over
+    shares = sorted(a.coverage for a in cover.areas if a.coverage is not None)
+    assert len(shares) == RUNNING_AREAS
+    assert shares[0] < 0.4 * shares[len(shares) // 2]  # one area far behind the others: the gap
+
+
+def test_the_ended_campaign_is_smaller_and_within_its_dates(ctx: Flask) -> None:
+    campaigns = _campaigns()
+    running, ended = campaigns[CampaignStatus.RUNNING], campaigns[CampaignStatus.ENDED]
+    cover = reach.coverage(ended)
+    assert cover.last_day is not None and ended.ends is not None and cover.last_day <= ended.ends
+    assert 0 < cover.rows < reach.coverage(running).rows
+    social = next(c for c in cover.channels if c.channel == "social_media")
+    assert social.reached_low is not None and social.reached_low > 50_000
+    assert social.frequency is not None and 2 <= social.frequency <= 4
+
+
+def test_reach_was_stored_by_imports_and_audited(ctx: Flask) -> None:
+    for campaign in _campaigns().values():
+        imports = db.session.scalars(select(ReachImport).where(ReachImport.campaign_id == campaign.id)).all()
+        assert {i.source for i in imports} == {"csv", "form"}
+        assert sum(i.added for i in imports) == reach.row_count(campaign.id)
+        unattached = db.session.scalar(select(func.count()).where(ReachRow.campaign_id == campaign.id,
+                                                                   ReachRow.import_id.is_(None)))  # fmt: skip
+        assert unattached == 0
+        actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == str(campaign.id))))
+        assert {"campaign.create", "campaign.targets", "campaign.status", "reach.import"} <= actions
+
+
+def test_loading_again_changes_nothing(ctx: Flask) -> None:
+    before = (db.session.scalar(select(func.count()).select_from(Campaign)),
+              db.session.scalar(select(func.count()).select_from(ReachRow)),
+              db.session.scalar(select(func.count()).select_from(RankingRun)))  # fmt: skip
+    db.session.rollback()
+    with write_intent():
+        report = load_demo(SYSTEM_CLI, today=TODAY + timedelta(days=3))
+        db.session.commit()
+    assert report.created == []
+    assert before == (db.session.scalar(select(func.count()).select_from(Campaign)),
+                      db.session.scalar(select(func.count()).select_from(ReachRow)),
+                      db.session.scalar(select(func.count()).select_from(RankingRun)))  # fmt: skip

@@ -6,6 +6,7 @@ layer phrases in the user's language (`PROBLEMS` lists them) and the field to po
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from .ranking import run_frame
 
 S = CampaignStatus
 
+PHONE: Final = re.compile(r"^\+?[0-9][0-9 ()-]{2,30}$")
 CHANNELS: Final = ("social_media", "community_events", "frontline_training", "printed_materials", "radio", "other")
 
 TRANSITIONS: Final[Mapping[CampaignStatus, frozenset[CampaignStatus]]] = {
@@ -36,7 +38,7 @@ goes back once a campaign has run, and an evaluated campaign is read-only."""
 PROBLEMS: Final = (
     "name_missing", "name_taken", "ends_before_starts", "dates_missing", "no_areas", "no_channels",
     "starts_in_future", "not_allowed", "read_only", "stale", "budget_invalid", "currency_invalid",
-    "target_invalid", "target_above_population",
+    "target_invalid", "target_above_population", "reach_not_running", "helpline_invalid",
 )  # fmt: skip
 
 
@@ -61,6 +63,9 @@ class Plan:
     channels: tuple[str, ...] = ()
     partners: tuple[str, ...] = ()
     locales: tuple[str, ...] = ()
+    helpline_name: str = ""
+    helpline_number: str = ""
+    helpline_verified: date | None = None
 
 
 def _check_plan(plan: Plan) -> None:
@@ -70,6 +75,8 @@ def _check_plan(plan: Plan) -> None:
         raise CampaignError("ends_before_starts", "ends", starts=plan.starts, ends=plan.ends)
     if plan.budget_cents is not None and plan.budget_cents < 0:
         raise CampaignError("budget_invalid", "budget")
+    if plan.helpline_number and not PHONE.match(plan.helpline_number):
+        raise CampaignError("helpline_invalid", "helpline_number")
     if len(plan.currency) != 3 or not plan.currency.isalpha() or not plan.currency.isupper():
         raise CampaignError("currency_invalid", "currency")
     unknown = [c for c in plan.channels if c not in CHANNELS]
@@ -186,6 +193,8 @@ def update(actor: audit.Actor, campaign: Campaign, plan: Plan, *, version: int) 
     campaign.channels = list(dict.fromkeys(plan.channels))
     campaign.partners = [p.strip()[:200] for p in plan.partners if p.strip()][:50]
     campaign.locales = list(dict.fromkeys(plan.locales)) or campaign.locales
+    campaign.helpline_name, campaign.helpline_number = plan.helpline_name.strip()[:200], plan.helpline_number[:40]
+    campaign.helpline_verified = plan.helpline_verified
     campaign.updated_at, campaign.updated_by_id = utcnow(), actor.user.id
     after = _watched(campaign)
     changed = [key for key in before if before[key] != after[key]]
@@ -231,7 +240,8 @@ def copy(actor: audit.Actor, campaign: Campaign) -> Campaign:
         objective=campaign.objective, budget_cents=campaign.budget_cents, currency=campaign.currency,
         channels=list(campaign.channels), partners=list(campaign.partners), segments=list(campaign.segments),
         locales=list(campaign.locales), ranking_period=campaign.ranking_period,
-        created_by_id=actor.user.id, updated_by_id=actor.user.id,
+        helpline_name=campaign.helpline_name, helpline_number=campaign.helpline_number,
+        helpline_verified=campaign.helpline_verified, created_by_id=actor.user.id, updated_by_id=actor.user.id,
     )  # fmt: skip
     twin.areas = [
         CampaignArea(position=a.position, area_code=a.area_code, name=a.name, rank=a.rank, score=a.score,

@@ -1,9 +1,10 @@
 """The JSON API under /api/v1, for scripts and other systems. Bearer tokens only
-(`flask --app wsgi tokens create EMAIL`); every count passes the suppression rule."""
+(`flask --app wsgi tokens create EMAIL`); every incident count passes the suppression rule.
+Campaigns and their reach are in `api_campaigns` and `api_reach`, on this blueprint."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 from flask import g, jsonify
@@ -12,10 +13,34 @@ from sqlalchemy import func, select
 from .. import queries
 from ..access import ALL_ROLES, Section, roles
 from ..extensions import db
-from ..models import Area, BoundarySet, Role
+from ..models import (
+    Area,
+    BoundarySet,
+    Role,
+)
 from .api_schema import OPENAPI
 
 bp = Section("api", __name__, roles=ALL_ROLES)
+
+PLANNERS: Final = (Role.ADMIN, Role.COORDINATOR)
+
+
+class Refusal(Exception):
+    """An API answer other than success: the status, the sentence for the client, a stable
+    `code` for scripts, and any further members of the error object (problems, total)."""
+
+    def __init__(self, status: int, message: str, code: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.extra = status, message, code, extra
+
+
+@bp.errorhandler(Refusal)
+def refused(exc: Refusal) -> Any:
+    """The error shape every API error has (`access._api_error`), with a code and, for rows,
+    the problems; the request's transaction is rolled back (status >= 400), so nothing is stored."""
+    response = jsonify(error={"status": exc.status, "message": exc.message, "code": exc.code, **exc.extra})
+    response.status_code = exc.status
+    return response
 
 
 @bp.route("/openapi.json")
@@ -69,3 +94,10 @@ def incident_counts(set_id: int) -> Any:
                        for p, (low, high) in zip(counts.periods, counts.period_totals, strict=True)},
         areas=rows,
     )
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+
+# The campaign endpoints are routes of this blueprint, in modules of their own (imported last).
+from . import api_campaigns  # noqa: E402, F401

@@ -75,6 +75,9 @@ def problem_text(exc: service.CampaignError) -> str:
                          "Reload the page to see the current version, then make your changes again."),
         "budget_invalid": gettext("The budget must be an amount of 0 or more, such as 12500 or 12500.50."),
         "currency_invalid": gettext("Choose a currency from the list."),
+        "reach_not_running": gettext("Reach can be recorded once the campaign is running (and after it has ended), "
+                                     "not while it is a draft or scheduled."),
+        "helpline_invalid": gettext("Enter a phone number of digits, spaces and an optional leading +."),
         "target_invalid": gettext("%(area)s, %(channel)s: write the number of people as a whole number of 0 or "
                                   "more, or leave it empty.", area=p.get("area", ""),
                                   channel=CHANNEL_LABELS.get(p.get("channel", ""), "")),
@@ -140,7 +143,8 @@ def show(campaign_id: int) -> Any:
     return render_template(
         "campaigns/campaign.html", campaign=campaign, areas=areas, moves=moves, move_labels=MOVE_LABELS,
         status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS, targets=targets,
-        target_totals=service.target_totals(campaign),
+        target_totals=service.target_totals(campaign), **campaign_coverage.context(campaign),
+        **campaign_toolkits.context(campaign),
     )
 
 
@@ -184,6 +188,9 @@ def _plan_from_form(campaign: Campaign, errors: dict[str, str]) -> service.Plan:
         channels=tuple(c for c in form.getlist("channel") if c in service.CHANNELS),
         partners=tuple(line[:200] for line in strip_controls(form.get("partners"), newlines=True).splitlines()),
         locales=tuple(code for code in form.getlist("locale") if code in LOCALES),
+        helpline_name=strip_controls(form.get("helpline_name"))[:200],
+        helpline_number=(form.get("helpline_number") or "").strip()[:40],
+        helpline_verified=_date("helpline_verified", errors),
     )
 
 
@@ -277,3 +284,7 @@ def _targets_page(campaign: Campaign, errors: dict[str, str], form: Any) -> str:
     current = {(t.area_code, t.channel): t.target_reach for t in campaign.targets}
     return render_template("campaigns/targets.html", campaign=campaign, errors=errors, form=form, current=current,
                            channel_labels=CHANNEL_LABELS)  # fmt: skip
+
+
+# The reach pages are routes of this section, in a module of their own (imported last: it uses the above).
+from . import campaign_coverage, campaign_reach, campaign_toolkits  # noqa: E402, F401

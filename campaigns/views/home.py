@@ -17,7 +17,7 @@ from ..access import ALL_ROLES, Section, allowed_roles
 from ..extensions import db
 from ..i18n import language_choices
 from ..models import BoundarySet, Campaign, CampaignStatus, IncidentSet, Role, UserSession
-from ..services import accounts
+from ..services import accounts, reach
 from .campaigns_ import STATUS_LABELS
 from .forms import LanguageForm, LogoutForm
 
@@ -76,6 +76,7 @@ def _current_campaigns(org_id: int) -> list[dict[str, Any]]:
             [CampaignStatus.RUNNING, CampaignStatus.SCHEDULED, CampaignStatus.ENDED]))
         .order_by(Campaign.starts, Campaign.id)
     ).all()  # fmt: skip
+    last = reach.last_recorded([c.id for c in rows if c.status == CampaignStatus.RUNNING])
     out = []
     for c in rows:
         if c.status == CampaignStatus.ENDED:
@@ -89,8 +90,27 @@ def _current_campaigns(org_id: int) -> list[dict[str, Any]]:
             note = _("Ends today.") if days <= 0 else ngettext("Ends in %(num)s day.", "Ends in %(num)s days.", days)
         else:
             note = ""
-        out.append({"campaign": c, "note": note})
+        out.append({"campaign": c, "note": note, "attention": _attention(c, last.get(c.id), today)})
     return out
+
+
+def _attention(campaign: Campaign, last_recorded: Any, today: date) -> list[str]:
+    """What a running campaign needs from the coordinator: fresh reach figures when none came for
+    a week (the scheduler's reminder says the same by e-mail when SMTP is set), and a look at
+    areas whose reach is above their population."""
+    if campaign.status != CampaignStatus.RUNNING:
+        return []
+    items = []
+    since = last_recorded.date() if last_recorded is not None else campaign.starts
+    if since is not None and (today - since).days >= 7:
+        days = (today - since).days
+        items.append(ngettext("No reach recorded for %(num)s day.", "No reach recorded for %(num)s days.", days)
+                     if last_recorded is not None else
+                     ngettext("No reach recorded since it started %(num)s day ago.",
+                              "No reach recorded since it started %(num)s days ago.", days))  # fmt: skip
+    if last_recorded is not None and reach.coverage(campaign).any_over:
+        items.append(_("Some areas show more people reached than live there: check the figures."))
+    return items
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from .areas import check_area_ids, read_areas
 from .counts import read_counts
+from .files import read_text_table
 from .incidents import ALLOWED_ATTRIBUTES, read_incidents
 from .indicators import read_indicators
 from .messages import MESSAGES
@@ -58,6 +59,7 @@ from .report import InputError, Issue, ValidationReport
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
+    "read_text_table",
     "GRANULARITIES",
     "MESSAGES",
     "InputError",

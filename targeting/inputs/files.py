@@ -342,3 +342,14 @@ def _read_geo_path(path: Path, name: str, kind: Kind, report: ValidationReport) 
         report.add(_issue("error", "not_geo_file", file=name, found="a table without shapes"))
         return None
     return frame.reset_index(drop=True)
+
+
+def read_text_table(source: TableSource) -> tuple[pd.DataFrame | None, ValidationReport]:
+    """Any table a user uploads (CSV in any common encoding and separator, or an Excel sheet's
+    CSV export), every cell as stripped text, index = data row position (row number minus 2).
+
+    For callers outside this package that read tables of their own kind (a campaign's reach
+    export) with the same tolerance for what spreadsheets produce."""
+    report = ValidationReport()
+    table = _load_csv(source, report)
+    return table.frame, report

@@ -5,6 +5,10 @@
  *   <script type="application/json" id="ID-labels">{"hot99": "...", ...}</script>
  *   <a href="#area=13121" data-map-focus="13121" [data-map-target="ID"]>Fulton</a>
  *
+ * A page may colour areas by classes of its own (the campaign page's coverage): the labels block
+ * then holds "classes": [[key, colour, label], ...], each feature a "map_class" key, and popup
+ * lines already written in the page's language ("lines": [...]).
+ *
  * Why it looks like this:
  * - No tile layer and no request other than the app's own GeoJSON: the planner must work
  *   offline and its CSP allows only 'self'. The labels come from a JSON data block (not
@@ -62,8 +66,20 @@
     return bin === null || bin === undefined || !(String(bin) in PALETTE) ? null : String(bin);
   }
 
-  function featureStyle(feature) {
+  function classColour(labels, key) {
+    const entry = (labels.classes || []).find(function (c) { return c[0] === key; });
+    return entry ? entry[1] : UNTESTED;
+  }
+
+  function featureStyle(feature, labels) {
     const p = feature.properties || {};
+    if (labels && labels.classes) {
+      const custom = {
+        color: '#444444', weight: 0.6, opacity: 1, fillOpacity: 0.9, fillColor: classColour(labels, p.map_class)
+      };
+      if (p.selected) { custom.color = '#000000'; custom.weight = 2; }
+      return custom;
+    }
     const key = binKey(p.gi_bin);
     const style = {
       color: '#444444', weight: 0.6, opacity: 1, fillOpacity: 0.9,
@@ -86,6 +102,10 @@
   // The popup's lines as plain strings, shared by the popup and the live region.
   function popupLines(p, labels) {
     const lines = [];
+    if (Array.isArray(p.lines)) {
+      if (p.rank !== null && p.rank !== undefined) lines.push(withNumber(labels.rank, p.rank));
+      return lines.concat(p.lines.map(String));
+    }
     if (p.rank !== null && p.rank !== undefined) lines.push(withNumber(labels.rank, p.rank));
     if (p.explanation) lines.push(String(p.explanation));
     if (p.count !== null && p.count !== undefined) lines.push(withNumber(labels.count, p.count));
@@ -106,7 +126,19 @@
       const box = el('div', 'area-map-legend');
       box.appendChild(el('p', 'area-map-legend-title', labels.legend_title));
       const list = el('ul');
-      CLASSES.forEach(function (entry) {
+      if (labels.classes) {
+        labels.classes.forEach(function (entry) {
+          const item = el('li');
+          const swatch = el('span', 'area-map-swatch');
+          swatch.setAttribute('aria-hidden', 'true');
+          swatch.setAttribute('data-class', entry[0]);
+          swatch.style.background = entry[1]; // CSSOM, not a style attribute: allowed by the CSP
+          item.appendChild(swatch);
+          item.appendChild(el('span', null, entry[2]));
+          list.appendChild(item);
+        });
+      }
+      (labels.classes ? [] : CLASSES).forEach(function (entry) {
         const item = el('li');
         const modifier = entry[0] === null ? 'untested' : entry[1];
         const swatch = el('span', 'area-map-swatch area-map-swatch--' + modifier);
@@ -156,7 +188,7 @@
     div.insertAdjacentElement('afterend', status);
 
     const layer = L.geoJSON(data, {
-      style: featureStyle,
+      style: function (feature) { return featureStyle(feature, labels); },
       onEachFeature: function (feature, path) {
         const p = feature.properties || {};
         if (p.area_id !== undefined && p.area_id !== null) byId.set(String(p.area_id), path);
