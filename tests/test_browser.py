@@ -203,20 +203,25 @@ def test_trainer_switches_to_lithuanian_previews_and_downloads_the_pdf(
     page.close()
 
 
-def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_server: str, browser: object) -> None:
-    """Rank, save the ticked areas as a draft, plan the campaign, give it dates and channels, schedule."""
-    from datetime import date, timedelta
-
-    page, console_errors = _coordinator_page(browser, live_server)
+def _plan_from_ranking(page: Any, live_server: str, name: str) -> None:
+    """Rank Georgia's 2024 counts, save the ticked areas as a draft named `name`, plan it."""
     page.goto(f"{live_server}/targeting/")
     page.get_by_role("link", name="Georgia", exact=False).first.click()
     page.locator("#rank-link").click()
     page.get_by_label("Year to rank").select_option("2024")
     page.get_by_role("button", name="Rank areas").click()
     page.wait_for_selector("#ranking-table")
-    page.get_by_label("Campaign name").fill("Spring outreach, north-east")
+    page.get_by_label("Campaign name").fill(name)
     page.locator("#plan-submit").click()
     page.get_by_role("button", name="Plan campaign").first.click()
+
+
+def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_server: str, browser: object) -> None:
+    """Rank, save the ticked areas as a draft, plan the campaign, give it dates and channels, schedule."""
+    from datetime import date, timedelta
+
+    page, console_errors = _coordinator_page(browser, live_server)
+    _plan_from_ranking(page, live_server, "Spring outreach, north-east")
     start = date.today() + timedelta(days=14)
     page.get_by_label("Starts").fill(start.isoformat())
     page.get_by_label("Ends").fill((start + timedelta(days=90)).isoformat())
@@ -246,15 +251,7 @@ def test_coordinator_runs_a_campaign_publishes_its_lithuanian_bank_toolkit_and_s
     from datetime import date, timedelta
 
     page, console_errors = _coordinator_page(browser, live_server)
-    page.goto(f"{live_server}/targeting/")
-    page.get_by_role("link", name="Georgia", exact=False).first.click()
-    page.locator("#rank-link").click()
-    page.get_by_label("Year to rank").select_option("2024")
-    page.get_by_role("button", name="Rank areas").click()
-    page.wait_for_selector("#ranking-table")
-    page.get_by_label("Campaign name").fill("Bank branches, north-east")
-    page.locator("#plan-submit").click()
-    page.get_by_role("button", name="Plan campaign").first.click()
+    _plan_from_ranking(page, live_server, "Bank branches, north-east")
     start = date.today() - timedelta(days=6)
     page.get_by_label("Starts").fill(start.isoformat())
     page.get_by_label("Ends").fill((start + timedelta(days=60)).isoformat())

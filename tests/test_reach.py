@@ -356,3 +356,23 @@ def test_frequency_pairs_impressions_with_the_reach_of_the_same_rows_and_text_is
         spreadsheet = frame.head(1).assign(period_start=week[0] + " 00:00:00", period_end=week[1] + "T00:00:00Z")
         assert len(reach.coerce(campaign, spreadsheet, today=TODAY)) == 1
         db.session.rollback()
+
+
+def test_a_file_that_is_no_table_a_missing_column_and_personal_data_are_refused(demo_app: Flask) -> None:
+    client = demo_client(demo_app)
+    campaign_id = _running(demo_app, client)
+    url = f"/campaigns/{campaign_id}/reach/import"
+    response = client.post(url, data={"csrf_token": _page_token(client, url),
+                                      "file": (io.BytesIO(b"%PDF-1.7\x00\x01binary"), "report.pdf")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422 and "could not be read as a table" in response.get_data(as_text=True)
+    day = START.isoformat()
+    page = _upload(client, campaign_id, f"Day,Reach\n{day},100\n")
+    response = _confirm(client, campaign_id, page, channel="social_media")
+    assert response.status_code == 422 and "choose the file&#39;s column for it" in response.get_data(as_text=True)
+    emails = "".join(f"{day},Hall,{100 + i},person{i}@example.org\n" for i in range(5))
+    page = _upload(client, campaign_id, "Day,Region,Reach,Contact\n" + emails)
+    response = _confirm(client, campaign_id, page, channel="social_media", segment="Contact")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Contact" in text and "personal data" in text
+    assert _rows(demo_app, campaign_id) == 0

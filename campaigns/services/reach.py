@@ -463,6 +463,11 @@ def refresh(campaign_id: int) -> dict[str, int]:
 # --- reading: coverage ----------------------------------------------------------------------------
 
 
+def _share(part: int | None, whole: int | None) -> float | None:
+    """part ÷ whole, or None when either is unknown (or the whole is 0): never a made-up 0 %."""
+    return None if part is None or not whole else part / whole
+
+
 @dataclass(frozen=True)
 class Cell:
     """Reach of one channel in one area, from the roll-up."""
@@ -479,9 +484,7 @@ class Cell:
     @property
     def coverage(self) -> float | None:
         """Share of the area's people certainly reached (may be above 1: flagged, not capped)."""
-        if self.reached_low is None or not self.population:
-            return None
-        return self.reached_low / self.population
+        return _share(self.reached_low, self.population)
 
     @property
     def over(self) -> bool:
@@ -490,9 +493,7 @@ class Cell:
     @property
     def progress(self) -> float | None:
         """Share of the target reached."""
-        if self.reached_low is None or not self.target:
-            return None
-        return self.reached_low / self.target
+        return _share(self.reached_low, self.target)
 
     @property
     def summed_differs(self) -> bool:
@@ -517,9 +518,7 @@ class AreaCoverage:
 
     @property
     def coverage(self) -> float | None:
-        if self.reached_low is None or not self.population:
-            return None
-        return self.reached_low / self.population
+        return _share(self.reached_low, self.population)
 
     @property
     def over(self) -> bool:
@@ -542,7 +541,7 @@ class ChannelTotal:
 
     @property
     def coverage(self) -> float | None:
-        return None if self.reached_low is None or not self.population else self.reached_low / self.population
+        return _share(self.reached_low, self.population)
 
 
 @dataclass(frozen=True)
