@@ -3,7 +3,9 @@ page's CSP (presentation attributes, no inline styles), and printable.
 
 The reach chart draws each reporting period as a flat step over the days it covers, one line per
 channel and period length: a weekly figure spans its week instead of being a point that looks
-seven times a daily one, and daily and weekly figures are never joined into one line."""
+seven times a daily one, and daily and weekly figures are never joined into one line. Time runs left to right in every
+language; every label is anchored at its middle, which means the same in a right-to-left page,
+and keeps the page's direction so Arabic dates read as they should."""
 
 from __future__ import annotations
 
@@ -87,13 +89,13 @@ def reach_chart(
         value = top * fraction
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
                      f'stroke="#dddddd" stroke-width="1"/>'
-                     f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" font-size="11" fill="#444444">'
+                     f'<text x="{LEFT / 2:.0f}" y="{y(value) + 4:.1f}" text-anchor="middle" font-size="11" '
+                     f'fill="#444444">'
                      f'{escape(format_number(int(value)))}</text>')  # type: ignore[operator]
     ticks = [first, first + timedelta(days=span // 2), last]
     for i, day in enumerate(ticks):
-        anchor = ("start", "middle", "end")[i]
-        position = x(day) if i < 2 else x(day + timedelta(days=1))
-        parts.append(f'<text x="{position:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}" font-size="11" '
+        position = (x(day) + 40, x(day), x(day + timedelta(days=1)) - 40)[i]  # inside the plot, centred
+        parts.append(f'<text x="{position:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11" '
                      f'fill="#444444">{escape(format_day(day))}</text>')  # type: ignore[operator]
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" stroke="#888888"/>')
     for s in series:
