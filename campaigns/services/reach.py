@@ -27,7 +27,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 import numpy as np
@@ -41,6 +41,7 @@ from ..models import (
     ADDITIVE_MEASURES,
     REACH_MEASURES,
     Campaign,
+    CampaignArea,
     CampaignStatus,
     ReachImport,
     ReachPeriodTotal,
@@ -58,6 +59,8 @@ RECORDING: Final = frozenset({CampaignStatus.RUNNING, CampaignStatus.ENDED})
 MAX_INT: Final = 2**31 - 1
 CHUNK_ROWS: Final = 20_000
 MAX_PROBLEMS: Final = 20
+SILENT_DAYS: Final = 7
+"""A running campaign without reach for this many days needs attention (page notice, e-mail)."""
 
 
 @dataclass(frozen=True)
@@ -613,6 +616,16 @@ def coverage(campaign: Campaign) -> CampaignCoverage:
                             sum(s.rows for s in summaries))  # fmt: skip
 
 
+def over_population(campaign_id: int) -> bool:
+    """Whether any area's certainly-reached figure is above its population: one query, for the
+    home page, instead of the campaign's whole coverage."""
+    query = select(ReachSummary.id).join(
+        CampaignArea,
+        (CampaignArea.campaign_id == ReachSummary.campaign_id) & (CampaignArea.area_code == ReachSummary.area_code),
+    ).where(ReachSummary.campaign_id == campaign_id, ReachSummary.reached_low > CampaignArea.population)
+    return db.session.scalar(query.exists().select()) or False
+
+
 def last_recorded(campaign_ids: Sequence[int]) -> dict[int, Any]:
     """When reach was last recorded for each campaign (its newest import), for the reminders."""
     if not campaign_ids:
@@ -626,7 +639,17 @@ def last_recorded(campaign_ids: Sequence[int]) -> dict[int, Any]:
     )
 
 
-def stale_campaigns(today: date, days: int = 7) -> list[tuple[Campaign, date | None]]:
+def silence(campaign: Campaign, recorded: datetime | None, today: date) -> int | None:
+    """Days a running campaign has gone without reach: since its newest import (`recorded`), or
+    since it started when it has none. None for a campaign that is not running. The one rule
+    behind the home page's notice, the campaign page's banner and the scheduler's reminder."""
+    if campaign.status != CampaignStatus.RUNNING:
+        return None
+    since = recorded.date() if recorded is not None else campaign.starts
+    return None if since is None else (today - since).days
+
+
+def stale_campaigns(today: date, days: int = SILENT_DAYS) -> list[tuple[Campaign, date | None]]:
     """Running campaigns with no reach recorded for `days` days (counted from their start when
     they have none yet): the reminder's list, oldest silence first."""
     running = db.session.scalars(
@@ -636,8 +659,8 @@ def stale_campaigns(today: date, days: int = 7) -> list[tuple[Campaign, date | N
     out: list[tuple[Campaign, date | None]] = []
     for campaign in running:
         recorded = last.get(campaign.id)
-        since = recorded.date() if recorded is not None else campaign.starts
-        if since is not None and (today - since).days >= days:
+        silent = silence(campaign, recorded, today)
+        if silent is not None and silent >= days:
             out.append((campaign, recorded.date() if recorded is not None else None))
     out.sort(key=lambda pair: pair[1] or pair[0].starts or today)
     return out

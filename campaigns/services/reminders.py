@@ -42,7 +42,7 @@ from ..plain_text import strip_controls
 from . import reach
 
 REMIND_EVERY_DAYS: Final = 7
-SILENT_DAYS: Final = 7
+SILENT_DAYS: Final = reach.SILENT_DAYS
 SMTP_TIMEOUT_SECONDS: Final = 30
 JOB_ID: Final = "remind_missing_reach"
 RECIPIENT_ROLES: Final = (Role.COORDINATOR, Role.ADMIN)

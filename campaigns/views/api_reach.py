@@ -22,14 +22,13 @@ from ..extensions import db
 from ..models import (
     REACH_MEASURES,
     Campaign,
-    CampaignStatus,
     IdempotentRequest,
 )
 from ..services import reach
 from ..services.campaigns import CampaignError
 from .api import Refusal
 from .api_schema import KEY_PATTERN, MAX_ROWS
-from .campaigns_ import STATUS_LABELS, problem_text
+from .campaigns_ import problem_text
 from .reach_text import problem_message, rejection_summary
 
 _KEY: Final = re.compile(KEY_PATTERN)
@@ -228,20 +227,6 @@ def _checked(campaign: Campaign, frame: pd.DataFrame) -> pd.DataFrame:
         _reject([_problem(p.row, p.column, p.code, problem_message(p)) for p in exc.problems], exc.total)
 
 
-def _refusal_text(exc: CampaignError) -> str:
-    """The campaign pages' sentence for the refusal; the states reach is refused in, phrased
-    here when the pages have no sentence for them."""
-    text = problem_text(exc)
-    if text != exc.code:
-        return text
-    if exc.code == "reach_not_running":
-        status = str(exc.params.get("status", ""))
-        label = next((STATUS_LABELS[s] for s in CampaignStatus if s.value == status), status)
-        return gettext("Reach can be recorded once the campaign is running; this campaign is %(status)s.",
-                       status=str(label).lower())  # fmt: skip
-    return gettext("Reach cannot be recorded for this campaign in its current state.")
-
-
 def post_reach(campaign: Campaign) -> Any:
     """Store a batch of reach rows into `campaign` (locked by the caller), once per
     Idempotency-Key (see the module's docstring)."""
@@ -262,7 +247,7 @@ def post_reach(campaign: Campaign) -> Any:
     try:
         reach.check_open(campaign)
     except CampaignError as exc:
-        raise Refusal(409, _refusal_text(exc), exc.code) from None
+        raise Refusal(409, problem_text(exc), exc.code) from None
     checked = _checked(campaign, _frame(_rows(body)))
     batch = reach.store(g.actor, campaign, checked, source="api")
     answer: Mapping[str, int] = {"import": batch.id, "added": batch.added, "replaced": batch.replaced}

@@ -21,6 +21,7 @@ from ..services import reach
 from ..services.ranking import load_shapes, run_frame
 from .campaigns_ import CHANNEL_LABELS, bp
 from .charts import reach_chart, reach_series
+from .filters import percent
 
 GAP_TOP: Final = 20
 """How far down the ranking the gap looks: the areas a coordinator would expect a campaign to reach."""
@@ -38,17 +39,13 @@ CLASSES: Final = (  # key, colour, lower bound of coverage (None: no reach)
 OUTSIDE_COLOUR: Final = "#ffffff"
 
 
-def _share(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, "#,##0.0%")
-
-
 def coverage_text(reached: int | None, population: int | None) -> str:
     """"12.3 % (4,560 of 37,000)": a share never without its denominator."""
     if reached is None:
         return gettext("no reach recorded")
     if not population:
         return gettext("%(reached)s people (population unknown)", reached=format_decimal(reached))
-    return gettext("%(share)s (%(reached)s of %(population)s)", share=_share(reached / population),
+    return gettext("%(share)s (%(reached)s of %(population)s)", share=percent(reached / population),
                    reached=format_decimal(reached), population=format_decimal(population))  # fmt: skip
 
 
@@ -143,27 +140,20 @@ def context(campaign: Campaign) -> dict[str, Any]:
     return {
         "coverage": cov,
         "coverage_text": coverage_text,
-        "share": _share,
         "chart": chart,
         "series": series,
         "gap": gap(campaign, cov),
         "gap_top": GAP_TOP,
-        "gap_share": _share(GAP_SHARE),
+        "gap_share": percent(GAP_SHARE),
         "map_labels": map_labels(),
-        "stale_since": _stale_since(campaign, cov),
+        "stale_since": _stale_since(campaign),
     }
 
 
-def _stale_since(campaign: Campaign, cov: reach.CampaignCoverage) -> int | None:
+def _stale_since(campaign: Campaign) -> int | None:
     """Days since the last reach was recorded, when a running campaign has been silent a week."""
-    if campaign.status.value != "running":
-        return None
-    last = reach.last_recorded([campaign.id]).get(campaign.id)
-    since = last.date() if last is not None else campaign.starts
-    if since is None:
-        return None
-    days = (date.today() - since).days
-    return days if days >= 7 else None
+    days = reach.silence(campaign, reach.last_recorded([campaign.id]).get(campaign.id), date.today())
+    return days if days is not None and days >= reach.SILENT_DAYS else None
 
 
 @bp.route("/<int:campaign_id>/coverage.geojson")

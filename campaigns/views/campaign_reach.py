@@ -22,7 +22,7 @@ from ..queries import org_owned
 from ..services import parked_uploads, reach, reach_import
 from ..services.campaigns import CampaignError
 from .campaigns_ import CHANNEL_LABELS, _refusal, bp, problem_text
-from .reach_text import located, rejection_summary
+from .reach_text import located, problem_message, rejection_summary
 
 MEASURE_LABELS: Final = {
     "reached": _l("People reached"),
@@ -42,6 +42,7 @@ FIELD_LABELS: Final = {
     "locale": _l("Language"),
     **MEASURE_LABELS,
 }
+PERIOD: Final = ("period_start", "period_end")
 PAGE_SIZE: Final = 50
 PREVIEW_ROWS: Final = 8
 
@@ -61,12 +62,8 @@ def _open_problem(campaign: Campaign) -> str | None:
     try:
         reach.check_open(campaign)
     except CampaignError as exc:
-        return _closed_text(exc)
+        return problem_text(exc)
     return None
-
-
-def _closed_text(exc: CampaignError) -> str:
-    return problem_text(exc)
 
 
 @bp.route("/<int:campaign_id>/reach", methods=["GET", "POST"])
@@ -85,11 +82,9 @@ def reach_rows(campaign_id: int) -> Any:
     }])  # fmt: skip
     try:
         reach.check_open(campaign)
-        rows = reach.coerce(campaign, raw, row_numbers=[1], columns={f: str(FIELD_LABELS.get(f, f)) for f in
-                            ("period_start", "period_end", "channel", "segment", "locale", *REACH_MEASURES)}
-                            | {"area_code": str(FIELD_LABELS["area"])}, today=date.today())  # fmt: skip
+        rows = reach.coerce(campaign, raw, row_numbers=[1], columns=_form_columns(), today=date.today())
     except CampaignError as exc:
-        return _page(campaign, errors=[_closed_text(exc)], form=form, status=409)
+        return _page(campaign, errors=[problem_text(exc)], form=form, status=409)
     except reach.ReachRejected as exc:
         return _page(campaign, errors=[_row_free(p) for p in exc.problems], form=form, status=422)
     batch = reach.store(g.actor, campaign, rows, source="form")
@@ -102,9 +97,13 @@ def reach_rows(campaign_id: int) -> Any:
 
 def _row_free(problem: reach.RowProblem) -> str:
     """A form has one row: the message names the field, not a row number."""
-    from .reach_text import problem_message
-
     return f"{problem.column}: {problem_message(problem)}"
+
+
+def _form_columns() -> dict[str, str]:
+    """The form's field labels, in the reader's language, for the checks' messages."""
+    labels = {f: str(FIELD_LABELS[f]) for f in reach.FIELDS if f in FIELD_LABELS}
+    return labels | {"area_code": str(FIELD_LABELS["area"])}
 
 
 @bp.route("/<int:campaign_id>/reach/<int:row_id>", methods=["GET", "POST"])
@@ -122,30 +121,22 @@ def reach_row(campaign_id: int, row_id: int) -> Any:
             if refused is None:
                 flash(gettext("The row was deleted."), "success")
                 return redirect(url_for("campaigns.reach_rows", campaign_id=campaign.id))
-            errors.append(_closed_text(refused))
+            errors.append(problem_text(refused))
         else:
-            values: dict[str, int | None] = {}
-            for measure in REACH_MEASURES:
-                text = (request.form.get(measure) or "").strip().replace(" ", "").replace(",", "")
-                if not text:
-                    values[measure] = None
-                elif text.isdigit() and int(text) <= reach.MAX_INT:
-                    values[measure] = int(text)
-                else:
-                    errors.append(gettext("%(field)s: “%(value)s” is not a whole number of 0 or more.",
-                                          field=MEASURE_LABELS[measure], value=text[:40]))  # fmt: skip
-            if not errors and all(v is None for v in values.values()):
-                errors.append(gettext("Fill in at least one figure, or delete the row."))
-            if not errors and values["reached"] is not None and values["impressions"] is not None \
-                    and values["impressions"] < values["reached"]:
-                errors.append(gettext("Fewer impressions than people reached: every person reached saw at least "
-                                      "one impression."))  # fmt: skip
-            if not errors:
+            # The stored key with the typed figures, through the same checks as every other row.
+            key = {k: getattr(row, k) for k in reach.KEY} | {k: getattr(row, k).isoformat() for k in PERIOD}
+            raw = pd.DataFrame([key | {m: request.form.get(m, "") for m in REACH_MEASURES}])
+            try:
+                checked = reach.coerce(campaign, raw, row_numbers=[1], columns=_form_columns(), today=date.today())
+            except reach.ReachRejected as exc:
+                errors.extend(_row_free(p) for p in exc.problems)
+            else:
+                values = {m: None if pd.isna(checked.at[0, m]) else int(checked.at[0, m]) for m in REACH_MEASURES}
                 refused = _refusal(lambda: reach.correct(g.actor, campaign, row, values))
                 if refused is None:
                     flash(gettext("Row corrected; the change is in the audit log."), "success")
                     return redirect(url_for("campaigns.reach_rows", campaign_id=campaign.id))
-                errors.append(_closed_text(refused))
+                errors.append(problem_text(refused))
         campaign = org_owned(Campaign, campaign_id)
         row = db.session.get(ReachRow, row_id) or abort(404)  # read again: the refusal rolled back
     return render_template("campaigns/reach_row.html", campaign=campaign, row=row, errors=errors,
@@ -205,7 +196,7 @@ def reach_import_file(campaign_id: int) -> Any:
     try:
         reach.check_open(campaign)
     except CampaignError as exc:
-        return _mapping_page(campaign, table, token, mapping, channel, summary=_closed_text(exc), status=409)
+        return _mapping_page(campaign, table, token, mapping, channel, summary=problem_text(exc), status=409)
     rules = reach.CampaignRules.of(campaign)
     db.session.commit()  # no transaction (no SQLite write lock) open while a big file is checked
     try:
@@ -217,7 +208,7 @@ def reach_import_file(campaign_id: int) -> Any:
     refused = _refusal(lambda: reach.store(g.actor, campaign, rows, source="csv", file_name=parked.name,
                                            mapping={**mapping, "channel": channel or ""}))  # fmt: skip
     if refused is not None:
-        return _mapping_page(campaign_id, table, token, mapping, channel, summary=_closed_text(refused), status=409)
+        return _mapping_page(campaign_id, table, token, mapping, channel, summary=problem_text(refused), status=409)
     db.session.commit()
     parked.path.unlink(missing_ok=True)
     flash(gettext("%(n)s reach rows imported from %(file)s.", n=format_decimal(len(rows)), file=parked.name),

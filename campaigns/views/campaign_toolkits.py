@@ -47,20 +47,16 @@ def context(campaign: Campaign) -> dict[str, Any]:
 
     locales = list(campaign.locales or ["en"])
     audiences = toolkit_service.audience_choices()
+    published = publications(campaign)
     return {
-        "publications": publications(campaign),
+        "publications": published,
         "audiences": audiences,
         "audience_titles": {a["id"]: a["title"] for a in audiences},
         "toolkit_locales": locales,
         "countries": toolkit_service.countries(),
-        "default_country": _default_country(campaign) or default_country(locales[0]),
+        # The country of the campaign's earlier toolkits: materials in several languages for one place.
+        "default_country": published[0].country if published else default_country(locales[0]),
     }
-
-
-def _default_country(campaign: Campaign) -> str | None:
-    """The country of the campaign's earlier toolkits: materials in several languages for one place."""
-    earlier = publications(campaign)
-    return earlier[0].country if earlier else None
 
 
 @bp.route("/<int:campaign_id>/toolkits", methods=["POST"])

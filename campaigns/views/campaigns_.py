@@ -106,6 +106,15 @@ def _refusal(change: Callable[[], object]) -> service.CampaignError | None:
     return None
 
 
+def _saved(change: Callable[[], object], errors: dict[str, str]) -> bool:
+    """Run a form's change; on a refusal, its text goes under the field it names ("form" for
+    the whole form, such as a stale version) and False is returned."""
+    refused = _refusal(change)
+    if refused is not None:
+        errors[refused.field or "form"] = problem_text(refused)
+    return refused is None
+
+
 @bp.route("/")
 def index() -> Any:
     org = g.user.organisation_id
@@ -201,13 +210,9 @@ def edit(campaign_id: int) -> Any:
     if request.method == "POST":
         plan = _plan_from_form(campaign, errors)
         version = db_int(request.form.get("version")) or 0
-        if not errors:
-            refused = _refusal(lambda: service.update(g.actor, campaign, plan, version=version))
-            if refused:
-                errors[refused.field or "form"] = problem_text(refused)
-            else:
-                flash(gettext("Campaign saved."), "success")
-                return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+        if not errors and _saved(lambda: service.update(g.actor, campaign, plan, version=version), errors):
+            flash(gettext("Campaign saved."), "success")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
         campaign = org_owned(Campaign, campaign_id)
         return _edit_page(campaign, errors, request.form), 409 if "form" in errors else 422
     return _edit_page(campaign, errors, None)
@@ -267,13 +272,9 @@ def targets(campaign_id: int) -> Any:
                     errors[field] = problem_text(service.CampaignError(
                         "target_invalid", field, area=area.name, channel=channel))  # fmt: skip
         version = db_int(request.form.get("version")) or 0
-        if not errors:
-            refused = _refusal(lambda: service.set_targets(g.actor, campaign, values, version=version))
-            if refused:
-                errors[refused.field or "form"] = problem_text(refused)
-            else:
-                flash(gettext("Targets saved."), "success")
-                return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
+        if not errors and _saved(lambda: service.set_targets(g.actor, campaign, values, version=version), errors):
+            flash(gettext("Targets saved."), "success")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#targets")
         campaign = org_owned(Campaign, campaign_id)
         status = 409 if "form" in errors else 422
         return _targets_page(campaign, errors, request.form), status

@@ -24,6 +24,11 @@ def hidden_cell(k: int) -> Markup:
     )
 
 
+def percent(value: float | None) -> str:
+    """A share as the pages print it ("46.8 %" in the reader's locale); "–" when unknown."""
+    return "–" if value is None else format_percent(value, format="#,##0.0%")
+
+
 def register_filters(app: Flask) -> None:
     @app.template_filter("count")
     def count_filter(value: Any, hidden: bool = False) -> Markup:
@@ -62,9 +67,7 @@ def register_filters(app: Flask) -> None:
             return "–"
         return format_decimal(round(float(value), digits), format="#,##0" + ("." + "0" * digits if digits else ""))
 
-    @app.template_filter("percent")
-    def percent_filter(value: Any) -> str:
-        return "–" if value is None else format_percent(value, format="#,##0.0%")
+    app.add_template_filter(percent, "percent")
 
     @app.template_filter("datetime")
     def datetime_filter(value: Any) -> str:

@@ -98,17 +98,16 @@ def _attention(campaign: Campaign, last_recorded: Any, today: date) -> list[str]
     """What a running campaign needs from the coordinator: fresh reach figures when none came for
     a week (the scheduler's reminder says the same by e-mail when SMTP is set), and a look at
     areas whose reach is above their population."""
-    if campaign.status != CampaignStatus.RUNNING:
+    days = reach.silence(campaign, last_recorded, today)
+    if days is None:
         return []
     items = []
-    since = last_recorded.date() if last_recorded is not None else campaign.starts
-    if since is not None and (today - since).days >= 7:
-        days = (today - since).days
+    if days >= reach.SILENT_DAYS:
         items.append(ngettext("No reach recorded for %(num)s day.", "No reach recorded for %(num)s days.", days)
                      if last_recorded is not None else
                      ngettext("No reach recorded since it started %(num)s day ago.",
                               "No reach recorded since it started %(num)s days ago.", days))  # fmt: skip
-    if last_recorded is not None and reach.coverage(campaign).any_over:
+    if last_recorded is not None and reach.over_population(campaign.id):
         items.append(_("Some areas show more people reached than live there: check the figures."))
     return items
 
