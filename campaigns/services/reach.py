@@ -263,7 +263,7 @@ def coerce(
 def _upsert_sql(columns: Sequence[str]) -> str:
     """INSERT … ON CONFLICT (key) DO UPDATE, in the driver's own parameter style: a row with the
     key of a stored row replaces it. Written as SQL because a million rows go through the
-    driver's executemany, which SQLAlchemy's per-row statement building would slow down fivefold."""
+    driver's executemany directly, without SQLAlchemy building a statement per row."""
     mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
     replaced = ", ".join(f"{c} = excluded.{c}" for c in (*REACH_MEASURES, "import_id", "updated_at"))
     names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
@@ -363,14 +363,15 @@ def store(
     db.session.add(batch)
     db.session.flush()
     # In key order, the unique index grows at its end instead of being written all over: a
-    # million rows in a file sorted another way took five times as long on SQLite.
+    # million rows in a file sorted another way took 29 s to store on SQLite instead of 21 s.
     ordered = rows[list(FIELDS)].sort_values(list(KEY), kind="stable")
     constants = {"campaign_id": campaign.id, "import_id": batch.id, "updated_at": utcnow()}
     if db.engine.dialect.name == "postgresql":
         _copy_upsert(ordered, constants, replacing=replaced > 0)
     else:
         frame = _bound(ordered, constants)
-        columns = [frame[name].to_numpy(dtype=object) for name in frame.columns]  # zip of arrays: 5× itertuples
+        # Tuples zipped from column arrays: 0.4 s per million rows, where itertuples took 2.1 s.
+        columns = [frame[name].to_numpy(dtype=object) for name in frame.columns]
         sql, connection = _upsert_sql(list(frame.columns)), db.session.connection()
         for start in range(0, len(frame), CHUNK_ROWS):
             connection.exec_driver_sql(sql, list(zip(*(c[start : start + CHUNK_ROWS] for c in columns), strict=True)))
