@@ -93,11 +93,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, api, auth, campaigns_, home, rankings, reports, targeting, toolkits, uploads
+    from .reports import views as reports
+    from .views import admin, api, auth, campaigns_, home, rankings, targeting, toolkits, uploads
 
     for module in (auth, home, targeting, rankings, uploads, campaigns_, toolkits, reports, admin):
         app.register_blueprint(module.bp)
     app.register_blueprint(toolkits.public)
+    from .surveys import public
+    from .surveys import views as surveys
+
+    app.register_blueprint(surveys.bp)
+    app.register_blueprint(public.public)
+    public.init_app(app)  # the rate limiter of the public survey form
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request can carry one
     from .views import errors

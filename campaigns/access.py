@@ -18,9 +18,10 @@ from .services import accounts
 from .services.audit import Actor
 
 # The only endpoints anyone may reach without signing in: the login page, static files, the
-# health check, and the toolkits a coordinator chose to publish. Later: public survey forms.
+# health check, the toolkits a coordinator chose to publish, and the survey answer forms.
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     "auth.login", "static", "home.health", "public_toolkits.public_page", "public_toolkits.public_download",
+    "public_surveys.choose", "public_surveys.answer",
 })
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)

@@ -561,6 +561,7 @@ class ToolkitPublication(Model):
     areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     starts: Mapped[date | None] = mapped_column(Date)
     ends: Mapped[date | None] = mapped_column(Date)
+    survey_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -586,3 +587,15 @@ class ToolkitDownload(Model):
     paper: Mapped[str] = mapped_column(String(8), default="")
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The survey leg's tables live with its code; imported here so `db.metadata` (and Alembic) sees them.
+from .surveys.models import (  # noqa: E402,F401
+    ReportFreeze,
+    SurveyAnswer,
+    SurveyCode,
+    SurveyPlan,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyWave,
+)

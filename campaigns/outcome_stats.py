@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
@@ -349,3 +351,135 @@ def powered(
     """
     needed = sample_size_per_wave(p_before, p_after, alpha=alpha, power=power)
     return min(int(n_before), int(n_after)) >= needed
+
+
+@dataclass(frozen=True)
+class DiD:
+    """A difference in differences: (campaign after - before) - (comparison after - before).
+
+    For shares it is in percentage points (a linear probability model); ``clusters`` is the number
+    of areas the standard error is clustered on, and the interval and p-value use a t distribution
+    with ``clusters - 1`` degrees of freedom, as statsmodels does for clustered errors with
+    ``use_t=True``: with a dozen areas the normal distribution would claim too much."""
+
+    estimate: float
+    lower: float
+    upper: float
+    se: float
+    p_value: float
+    n: int
+    clusters: int
+
+    def significant(self) -> bool:
+        return self.lower > 0.0 or self.upper < 0.0
+
+
+def did_shares(cells: pd.DataFrame, alpha: float = 0.05) -> DiD | None:
+    """Difference in differences of a share, from per-area cells, with area-clustered errors.
+
+    ``cells`` has one row per area x wave: ``area``, ``treated`` (campaign area), ``after``
+    (endline), ``n`` (answers) and ``count`` (hoped-for answers). It is the linear probability
+    model y = a + b·treated + c·after + d·treated·after fitted to the individual answers, computed
+    from the cells without expanding them: least squares on cell means weighted by n has the same
+    coefficients, and each cell's score (the sum of x·residual over its people) is
+    x·(count - n·fitted), so the cluster-robust sandwich is exact too. The small-sample factor
+    G/(G-1)·(N-1)/(N-K) uses N people, as statsmodels' OLS on the expanded answers does (the tests
+    compare with it). Counts may be fractional: the report passes disclosure-protected cells.
+
+    None when a group or a wave is missing or there are fewer than two areas per group."""
+    _check_alpha(alpha)
+    frame = cells.loc[cells["n"] > 0]
+    if frame.empty:
+        return None
+    treated = frame["treated"].to_numpy(dtype=float)
+    after = frame["after"].to_numpy(dtype=float)
+    present = {(t, a) for t, a in zip(treated, after, strict=True)}
+    if len(present) < 4:
+        return None
+    areas = frame["area"].astype(str).to_numpy()
+    if min(len(set(areas[treated == 1])), len(set(areas[treated == 0]))) < 2:
+        return None
+    n = frame["n"].to_numpy(dtype=float)
+    count = frame["count"].to_numpy(dtype=float)
+    x = np.column_stack([np.ones_like(n), treated, after, treated * after])
+    xtwx = x.T @ (x * n[:, None])
+    bread = np.linalg.inv(xtwx)
+    beta = bread @ (x.T @ count)
+    scores = x * (count - n * (x @ beta))[:, None]
+    codes, groups = np.unique(areas, return_inverse=True)
+    per_cluster = np.zeros((len(codes), x.shape[1]))
+    np.add.at(per_cluster, groups, scores)
+    meat = per_cluster.T @ per_cluster
+    people, g, k = float(n.sum()), len(codes), x.shape[1]
+    factor = g / (g - 1) * (people - 1) / (people - k)
+    cov = factor * bread @ meat @ bread
+    se = float(math.sqrt(cov[3, 3]))
+    estimate = float(beta[3])
+    tq = float(stats.t.ppf(1 - alpha / 2, g - 1))
+    p_value = float(2 * stats.t.sf(abs(estimate / se), g - 1)) if se > 0 else 1.0
+    return DiD(estimate, estimate - tq * se, estimate + tq * se, se, p_value, int(round(people)), g)
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """How much more (or less) often something was reported in campaign areas after the campaign,
+    relative to comparison areas and to before: exp of the Poisson interaction term."""
+
+    ratio: float
+    lower: float
+    upper: float
+    p_value: float
+    before_campaign: float
+    after_campaign: float
+    before_comparison: float
+    after_comparison: float
+
+    def significant(self) -> bool:
+        return self.lower > 1.0 or self.upper < 1.0
+
+
+def did_rates(cells: pd.DataFrame, alpha: float = 0.05) -> RateRatio | None:
+    """Poisson difference in differences of report rates (statsmodels GLM, log link).
+
+    ``cells``: one row per area x period with ``treated``, ``after``, ``count`` and ``exposure``
+    (population x years). The interaction's exp is the ratio of the campaign areas' rate ratio
+    (after / before) to the comparison areas'. The four group totals are returned as rates per
+    100,000 person-years so the report can show what the ratio is made of. None when a group or
+    a period has no exposure or no reports (the model has no estimate then)."""
+    _check_alpha(alpha)
+    frame = cells.loc[cells["exposure"] > 0]
+    totals = frame.groupby(["treated", "after"])[["count", "exposure"]].sum()
+    if len(totals) < 4 or (totals["count"] <= 0).any():
+        return None
+    treated = frame["treated"].to_numpy(dtype=float)
+    after = frame["after"].to_numpy(dtype=float)
+    x = np.column_stack([np.ones_like(treated), treated, after, treated * after])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # non-integer counts (protected cells) are fine for the quasi-likelihood
+        fit = sm.GLM(frame["count"].to_numpy(dtype=float), x, family=sm.families.Poisson(),
+                     offset=np.log(frame["exposure"].to_numpy(dtype=float))).fit()  # fmt: skip
+    low, upp = np.asarray(fit.conf_int(alpha=alpha))[3]
+    rates = totals["count"] / totals["exposure"] * 100_000
+    rate = {(bool(t), bool(a)): float(v) for (t, a), v in rates.items()}
+    return RateRatio(
+        float(np.exp(np.asarray(fit.params)[3])), float(np.exp(low)), float(np.exp(upp)),
+        float(np.asarray(fit.pvalues)[3]), rate[(True, False)], rate[(True, True)], rate[(False, False)],
+        rate[(False, True)],
+    )  # fmt: skip
+
+
+def weighted_mean(
+    values: ArrayLike, weights: ArrayLike, alpha: float = 0.05
+) -> tuple[float | None, float | None, float | None]:
+    """Mean with its t interval from values and how often each occurred (frequency weights, which
+    may be fractional: a Likert level hidden by disclosure control weighs its published fill).
+    (None, None, None) without answers; no interval with fewer than two."""
+    _check_alpha(alpha)
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0:
+        return None, None, None
+    descr = DescrStatsW(np.asarray(values, dtype=float), weights=w)
+    if w.sum() < 2:
+        return float(descr.mean), None, None
+    low, upp = descr.tconfint_mean(alpha=alpha)
+    return float(descr.mean), float(low), float(upp)

@@ -36,6 +36,7 @@ from .db import write_intent
 from .extensions import db
 from .models import Campaign, CampaignSnapshot, CampaignStatus, JobRun, ReachRow, ReachSummary, utcnow
 from .services import accounts, audit, campaigns, imports, parked_uploads, reach, reminders
+from .surveys import planning as survey_planning
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,19 @@ def snapshot_campaigns() -> dict[str, Any]:
     return {"campaigns": [c.id for c in running], "snapshots": len(running)}
 
 
+def open_close_waves() -> dict[str, Any]:
+    """Open planned survey waves on their first day and close open ones after their last.
+
+    A wave with a question untranslated in one of its languages stays planned: the refusal is
+    audited and shown on the campaign's survey page, and the coordinator opens it by hand once
+    the text is there. Opening an endline locks the campaign's primary outcome. The result holds
+    wave and campaign ids only."""
+    result = survey_planning.open_and_close(audit.SCHEDULER, run_day())
+    if result["refused"]:
+        log.warning("survey waves %s not opened: a question lacks a translation", result["refused"])
+    return result
+
+
 JOBS: tuple[Job, ...] = (
     Job("purge_expired_sessions", 60, purge_expired_sessions, "end expired sessions, forget old failed logins"),
     Job("purge_parked_uploads", 60, purge_parked_uploads, "remove uploads checked but not imported in time"),
@@ -223,6 +237,7 @@ JOBS: tuple[Job, ...] = (
         "remind of running campaigns without reach for 7 days", check_minutes=60),
     Job("snapshot_campaigns", DAILY, snapshot_campaigns, "keep each running campaign's figures of the day",
         check_minutes=60),
+    Job("open_close_waves", DAILY, open_close_waves, "open and close survey waves on their dates", check_minutes=60),
 )
 
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .locales import Translator, direction, nfc
+from .qr import qr_svg
 from .toolkit import TEMPLATES_DIR, Toolkit
 
 PAPERS = {"a4": "A4", "letter": "letter", "a3": "A3"}
@@ -55,6 +56,7 @@ def _render(template: str, toolkit: Toolkit, translator: Translator | None = Non
         locale=toolkit.locale,
         dir=direction(toolkit.locale),
         css=_css(),
+        qr=qr_svg,
         **extra,
     )
     return nfc(html)

@@ -38,6 +38,7 @@ class Campaign:
     starts: dt.date | None = None
     ends: dt.date | None = None
     areas: tuple[str, ...] = ()
+    survey_url: str = ""  # the public survey form of the campaign's next wave in this language
 
     def fingerprint(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)

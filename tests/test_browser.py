@@ -306,3 +306,38 @@ def test_coordinator_runs_a_campaign_publishes_its_lithuanian_bank_toolkit_and_s
     assert "+1 555 0199" in html and areas[0] in html
     assert not console_errors, console_errors
     page.close()
+
+
+def test_reviewer_opens_the_ended_campaigns_report_and_downloads_its_pdf(
+    live_server: str, browser: object, tmp_path: Path
+) -> None:
+    import subprocess
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server}/login")
+    email, password = DEMO_USERS[Role.REVIEWER]
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    page.get_by_role("navigation").get_by_role("link", name="Reports").first.click()
+    page.get_by_role("link", name="Georgia pilot").click()
+    page.wait_for_load_state()
+    summary = page.locator("#summary").inner_text()
+    assert "Primary outcome:" in summary and "people asked after the campaign" in summary
+    assert page.locator("section.outcome svg.chart").count() >= 5  # a chart per outcome
+    page.screenshot(path=str(ARTIFACTS / "report-reviewer.png"), full_page=False)
+    with page.expect_download() as info:
+        page.locator("#download-pdf").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    target = tmp_path / download.suggested_filename
+    download.save_as(str(target))
+    text = " ".join(subprocess.run(["pdftotext", "-raw", str(target), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())  # fmt: skip
+    assert summary.split("\n")[0].split(":", 1)[1].strip()[:60] in text  # the PDF says what the page said
+    assert not errors, errors
+    page.close()

@@ -22,7 +22,8 @@ from tests.conftest import create_member, csrf_token
 HUGE = "99999999999999999999999"
 INT_ARG = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
 OTHER_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-SAMPLES = {"fmt": "csv", "filename": "css/app.css", "audience": "bank", "locale": "lt", "slug": "no-such-link"}
+SAMPLES = {"fmt": "csv", "filename": "css/app.css", "audience": "bank", "locale": "lt", "slug": "no-such-link",
+           "key": "no-such-question", "token": "no-such-token"}
 
 
 def _urls_with_a_huge_int(app: Flask) -> list[tuple[str, str]]:

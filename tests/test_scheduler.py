@@ -38,5 +38,5 @@ def test_purge_job_runs_once_per_period(app: Flask) -> None:
 def test_scheduler_has_the_jobs_with_explicit_ids(app: Flask) -> None:
     scheduler = build_scheduler(app)
     expected = ["purge_expired_sessions", "purge_parked_uploads", "resume_imports", "advance_campaigns",
-                "rollup_reach", "remind_missing_reach", "snapshot_campaigns"]
+                "rollup_reach", "remind_missing_reach", "snapshot_campaigns", "open_close_waves"]
     assert [job.id for job in scheduler.get_jobs()] == expected

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Final
 
 import pandas as pd
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
@@ -228,6 +229,10 @@ def move(actor: audit.Actor, campaign: Campaign, to: CampaignStatus, *, version:
     campaign.updated_by_id = actor.user.id if actor.user else None
     db.session.flush()
     audit.record(actor, "campaign.status", "campaign", campaign.id, before=before.value, after=to.value)
+    if to == S.EVALUATED:
+        from ..reports import freeze  # the report reads reach through this package's services
+
+        freeze.freeze(actor, campaign, current_app.config["SETTINGS"].suppression_k)
     return campaign
 
 

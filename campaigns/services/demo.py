@@ -37,7 +37,7 @@ from ..models import (
     Role,
     User,
 )
-from . import accounts, audit, ranking, reach
+from . import accounts, audit, demo_surveys, ranking, reach
 from . import campaigns as planning
 from .audit import Actor
 
@@ -384,11 +384,18 @@ def _record_reach(actor: Actor, campaign: Campaign, spec: DemoCampaign, rng: np.
     return stored
 
 
-def _store_campaigns(org: Organisation, bset: BoundarySet, actor: Actor, report: DemoReport, today: date) -> None:
-    """Two synthetic campaigns on the set's latest-year ranking, unless the demo has some already."""
-    if db.session.scalar(
-        select(Campaign.id).where(Campaign.organisation_id == org.id, Campaign.synthetic.is_(True)).limit(1)
-    ):
+def _has_campaigns(org: Organisation) -> bool:
+    query = select(Campaign.id).where(Campaign.organisation_id == org.id, Campaign.synthetic.is_(True)).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def _store_campaigns(
+    org: Organisation, bset: BoundarySet, actor: Actor, report: DemoReport, today: date,
+    helpline_set: IncidentSet | None,
+) -> None:
+    """Two synthetic campaigns on the set's latest-year ranking, with survey waves and answers,
+    unless the demo has some already."""
+    if _has_campaigns(org):
         return
     incident_set = ranking.latest_incident_set(bset)
     periods = ranking.available_periods(incident_set)
@@ -401,10 +408,14 @@ def _store_campaigns(org: Organisation, bset: BoundarySet, actor: Actor, report:
         rows = _record_reach(actor, campaign, spec, rng, today)
         if spec.status != campaign.status:
             planning.move(actor, campaign, spec.status, version=campaign.version, today=today)
+        answered = demo_surveys.add_surveys(actor, campaign, today)
         report.created.append(
             f"campaign '{campaign.name}' ({campaign.status.value}, {len(campaign.areas)} areas, {rows} synthetic "
-            "reach rows)"
+            f"reach rows, {answered} synthetic survey responses)"
         )
+        if helpline_set is not None and campaign.status == CampaignStatus.ENDED:
+            reports = demo_surveys.add_helpline_reports(helpline_set, campaign, today)
+            report.created.append(f"incident set '{helpline_set.name}' ({reports} synthetic helpline reports)")
 
 
 def load_demo(actor: Actor, *, today: date | None = None) -> DemoReport:
@@ -422,8 +433,13 @@ def load_demo(actor: Actor, *, today: date | None = None) -> DemoReport:
         report.logins.append((role.value, email, password))
     for key in DEMO_SETS:
         bset, areas = _store_areas(org, key, actor, report)
+        helpline_set = None
+        if key == "georgia" and not _has_campaigns(org):
+            helpline_set = demo_surveys.reserve_helpline_set(org.id, bset.id)
         if areas["population"].notna().all():
             _store_incidents(org, bset, areas, actor, report)
         if key == "georgia":
-            _store_campaigns(org, bset, actor, report, today)
+            _store_campaigns(org, bset, actor, report, today, helpline_set)
+        if helpline_set is not None and helpline_set.status != "ready":
+            db.session.delete(helpline_set)  # no ended campaign to report on
     return report

@@ -129,6 +129,7 @@ def campaign_of(publication: ToolkitPublication) -> Campaign:
         starts=publication.starts,
         ends=publication.ends,
         areas=tuple(publication.areas or ()),
+        survey_url=publication.survey_url or "",
     )
 
 
@@ -159,6 +160,7 @@ def publish(actor: Actor, organisation_id: int, toolkit: Toolkit, campaign: Camp
         areas=list(campaign.areas),
         starts=campaign.starts,
         ends=campaign.ends,
+        survey_url=campaign.survey_url,
         created_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(publication)

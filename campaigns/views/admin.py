@@ -62,6 +62,7 @@ JOB_DESCRIPTIONS: dict[str, Any] = {
     "rollup_reach": _l("Rebuild the reach totals that campaign pages read."),
     "remind_missing_reach": _l("Remind of running campaigns with no reach recorded for 7 days."),
     "snapshot_campaigns": _l("Keep each running campaign's figures of the day, for reports."),
+    "open_close_waves": _l("Open survey waves on their first day and close them after their last."),
 }
 
 

@@ -13,14 +13,28 @@ from sqlalchemy import select
 import content
 
 from ..extensions import db
-from ..models import Campaign, ToolkitPublication
+from ..models import Campaign, SurveyWave, ToolkitPublication
 from ..queries import org_owned
 from ..services import toolkits as toolkit_service
+from ..surveys.models import WaveStatus
 from .campaigns_ import bp
 
 
-def content_campaign(campaign: Campaign) -> content.Campaign:
-    """The campaign as the content library prints it on a toolkit."""
+def survey_url(campaign: Campaign, locale: str) -> str:
+    """The public form of the campaign's open wave in `locale`, else of its next planned one: what
+    a printed toolkit's QR code leads to ("" when no wave asks in that language)."""
+    waves = db.session.scalars(
+        select(SurveyWave).where(SurveyWave.campaign_id == campaign.id,
+                                 SurveyWave.status.in_([WaveStatus.OPEN, WaveStatus.PLANNED]))
+        .order_by(SurveyWave.status != WaveStatus.OPEN, SurveyWave.opens_on)
+    ).all()  # fmt: skip
+    wave = next((w for w in waves if locale in (w.locales or [])), None)
+    return "" if wave is None else url_for("public_surveys.answer", token=wave.token, locale=locale, _external=True)
+
+
+def content_campaign(campaign: Campaign, locale: str | None = None) -> content.Campaign:
+    """The campaign as the content library prints it on a toolkit (with its survey's link when
+    the toolkit's language is given)."""
     return content.Campaign(
         name=campaign.name,
         helpline_name=campaign.helpline_name,
@@ -30,6 +44,7 @@ def content_campaign(campaign: Campaign) -> content.Campaign:
         starts=campaign.starts,
         ends=campaign.ends,
         areas=tuple(a.name for a in campaign.areas),
+        survey_url=survey_url(campaign, locale) if locale else "",
     )
 
 
@@ -69,7 +84,7 @@ def publish_toolkit(campaign_id: int) -> Any:
     if locale not in (campaign.locales or ["en"]) or country not in toolkit_service.countries():
         flash(gettext("Choose one of the campaign's languages and a country for the helplines."), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="toolkits")), 303
-    details = content_campaign(campaign)
+    details = content_campaign(campaign, locale)
     toolkit = toolkit_service.toolkit_or_404(audience, locale, country, details)
     publication = toolkit_service.publish(g.actor, campaign.organisation_id, toolkit, details)
     publication.campaign_id = campaign.id

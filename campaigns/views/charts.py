@@ -113,3 +113,53 @@ def reach_chart(
                      f'data-series="{escape(s.key)}"><title>{escape(s.label)}</title></path>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text put in above went through escape()
+
+
+@dataclass(frozen=True)
+class Interval:
+    """One row of an interval chart: a share with its interval (None where not shown)."""
+
+    label: str
+    share: float | None
+    lower: float | None
+    upper: float | None
+    colour: str
+
+
+ROW_H: Final = 26
+
+
+def interval_chart(
+    rows: list[Interval], *, title: str, describe: str, format_share: object, label_w: int = 230
+) -> Markup:
+    """Dots with interval whiskers on a 0-100 % axis, one row per wave and group, so a reader sees
+    at a glance whether the intervals of before and after overlap. Rows without a share (hidden,
+    no answers) keep their place with a dash, so nothing silently disappears."""
+    if not rows:
+        return Markup("")
+    height = TOP + ROW_H * len(rows) + BOTTOM
+    plot_w = WIDTH - label_w - RIGHT - 24  # room for half of the "100 %" label
+
+    def x(value: float) -> float:
+        return label_w + plot_w * max(0.0, min(1.0, value))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" class="chart" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title><desc>{escape(describe)}</desc>']
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{TOP}" y2="{height - BOTTOM}" stroke="#dddddd"/>'
+                     f'<text x="{x(tick):.1f}" y="{height - BOTTOM + 16}" text-anchor="middle" font-size="11" '
+                     f'fill="#444444">{escape(format_share(tick))}</text>')  # type: ignore[operator]
+    for i, row in enumerate(rows):
+        yy = TOP + ROW_H * i + ROW_H / 2
+        parts.append(f'<text x="{label_w / 2:.0f}" y="{yy + 4:.1f}" text-anchor="middle" font-size="12" '
+                     f'fill="#222222">{escape(row.label)}</text>')
+        if row.share is None:
+            parts.append(f'<text x="{x(0) + 12:.1f}" y="{yy + 4:.1f}" font-size="12" fill="#666666">–</text>')
+            continue
+        if row.lower is not None and row.upper is not None:
+            parts.append(f'<line x1="{x(row.lower):.1f}" x2="{x(row.upper):.1f}" y1="{yy:.1f}" y2="{yy:.1f}" '
+                         f'stroke="{row.colour}" stroke-width="3"/>')
+        parts.append(f'<circle cx="{x(row.share):.1f}" cy="{yy:.1f}" r="5" fill="{row.colour}">'
+                     f'<title>{escape(row.label)}: {escape(format_share(row.share))}</title></circle>')  # type: ignore[operator]
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text put in above went through escape()
