@@ -7,6 +7,7 @@ the same export again store nothing new.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -198,8 +199,9 @@ def insert_answers(wave_id: int, rows: pd.DataFrame) -> None:
     columns = ["response_id", "wave_id", "area_code", "comparison", "locale", "segment", "question", "value"]
     frame = rows.assign(wave_id=wave_id)[columns]
     if db.engine.dialect.name == "postgresql":
+        # Every text quoted: COPY reads an unquoted empty field as NULL, and "no group" is "".
         text = frame.assign(comparison=frame["comparison"].map({True: "t", False: "f"})).to_csv(
-            header=False, index=False, lineterminator="\n")  # fmt: skip
+            header=False, index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)  # fmt: skip
         raw = db.session.connection().connection.driver_connection
         # Only the model's column names are in the statement; the values come as COPY data.
         statement = f"COPY survey_answers ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
