@@ -58,6 +58,10 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)  # never in a log line or a traceback's locals repr
     smtp_starttls: bool = False
+    # The public survey form: posts per client address (Flask-Limiter's notation), and where the
+    # counts live (memory:// counts per worker process; redis://… counts once for all of them).
+    survey_rate_limit: str = "10 per minute;100 per hour"
+    ratelimit_storage_uri: str = "memory://"
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -94,6 +98,8 @@ _ENV_NAMES: dict[str, str] = {
     "smtp_user": "SMTP_USER",
     "smtp_password": "SMTP_PASSWORD",
     "smtp_starttls": "SMTP_STARTTLS",
+    "survey_rate_limit": "SURVEY_RATE_LIMIT",
+    "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
 }
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from campaigns import PACKAGE_DIR, TRANSLATIONS_DIR, create_app
 from campaigns.connection import migration_heads
@@ -264,3 +266,31 @@ def georgia_id(app: Flask) -> int:
     """The id of the demo's Georgia boundary set."""
     with app.app_context():
         return int(db.session.scalar(db.select(BoundarySet.id).where(BoundarySet.name.startswith("Georgia"))))
+
+
+# --- the browser tests' server and Chromium (Debian's, driven by Playwright) ------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture
+def live_server(demo_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()

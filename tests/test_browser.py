@@ -5,48 +5,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from campaigns.models import Role
 from campaigns.services.demo import DEMO_USERS
+from tests.conftest import CHROMIUM
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 pytestmark = pytest.mark.browser
 
 if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
     pytest.skip(f"no Chromium at {CHROMIUM} (CI installs it)", allow_module_level=True)
-
-
-@pytest.fixture
-def live_server(demo_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 EXPECTED_HOME = {
@@ -96,17 +69,22 @@ def test_arabic_page_is_right_to_left_and_keyboard_reachable(live_server: str, b
     page.close()
 
 
-def _coordinator_page(browser: object, live_server: str) -> tuple[Any, list[str]]:
-    """A page signed in through the form as the demo coordinator, and the console errors it logs."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
+def _signed_in(browser: object, live_server: str, role: Role, height: int = 1000) -> tuple[Any, list[str]]:
+    """A page signed in through the form as the demo user of `role`, and the console errors it logs."""
+    page = browser.new_page(viewport={"width": 1280, "height": height}, accept_downloads=True)  # type: ignore[attr-defined]
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-    email, password = DEMO_USERS[Role.COORDINATOR]
+    email, password = DEMO_USERS[role]
     page.goto(f"{live_server}/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
     return page, console_errors
+
+
+def _coordinator_page(browser: object, live_server: str) -> tuple[Any, list[str]]:
+    return _signed_in(browser, live_server, Role.COORDINATOR)
 
 
 def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
@@ -165,15 +143,7 @@ def test_trainer_switches_to_lithuanian_previews_and_downloads_the_pdf(
     import subprocess
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server}/login")
-    email, password = DEMO_USERS[Role.TRAINER]
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page, errors = _signed_in(browser, live_server, Role.TRAINER, height=900)
     page.goto(f"{live_server}/toolkits/")
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Lietuvių").click()
     page.wait_for_load_state()
@@ -314,15 +284,7 @@ def test_reviewer_opens_the_ended_campaigns_report_and_downloads_its_pdf(
     import subprocess
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)  # type: ignore[attr-defined]
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(f"{live_server}/login")
-    email, password = DEMO_USERS[Role.REVIEWER]
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    page, errors = _signed_in(browser, live_server, Role.REVIEWER, height=900)
     page.get_by_role("navigation").get_by_role("link", name="Reports").first.click()
     page.get_by_role("link", name="Georgia pilot").click()
     page.wait_for_load_state()

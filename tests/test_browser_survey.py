@@ -7,16 +7,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from campaigns.db import write_intent
 from campaigns.extensions import db
@@ -31,38 +27,15 @@ from campaigns.surveys.models import (
     WaveStatus,
 )
 from content.questions import bank
+from tests.conftest import CHROMIUM
+from tests.test_browser import ARTIFACTS
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
 
 if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
     pytest.skip(f"no Chromium at {CHROMIUM} (CI installs it)", allow_module_level=True)
-
-
-@pytest.fixture
-def live_server(demo_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def make_wave(app: Flask) -> tuple[int, str, str]:

@@ -20,7 +20,6 @@ one-time codes (`WaveAccess.CODES`).
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,14 +56,15 @@ RETRY_AFTER_SECONDS: Final = 60
 def init_app(app: Flask) -> None:
     """Bind the rate limiter with the survey's settings (called by `create_app`).
 
-    SURVEY_RATE_LIMIT (config or environment) is the limit on posting answers, in Flask-Limiter's
-    notation ("10 per minute;100 per hour"). RATELIMIT_STORAGE_URI (config or environment) is where
-    the counts live: the default `memory://` counts per worker process, so with several gunicorn
-    workers each allows the limit; point it at a shared store (`redis://host:6379`) to count once.
-    Either way the counts are keyed by the client's address and expire with their window: the
-    address never reaches the database."""
-    app.config.setdefault("SURVEY_RATE_LIMIT", os.environ.get("SURVEY_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
+    SURVEY_RATE_LIMIT (`Settings.survey_rate_limit`, from the environment) is the limit on posting
+    answers, in Flask-Limiter's notation ("10 per minute;100 per hour"). RATELIMIT_STORAGE_URI
+    (`Settings`, likewise) is where the counts live: the default `memory://` counts per worker
+    process, so with several gunicorn workers each allows the limit; point it at a shared store
+    (`redis://host:6379`) to count once. Either way the counts are keyed by the client's address
+    and expire with their window: the address never reaches the database."""
+    settings = app.config["SETTINGS"]
+    app.config.setdefault("SURVEY_RATE_LIMIT", settings.survey_rate_limit or DEFAULT_RATE_LIMIT)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri or "memory://")
     try:
         parse_many(str(app.config["SURVEY_RATE_LIMIT"]))
     except ValueError:

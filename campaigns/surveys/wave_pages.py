@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import AuditEntry, Campaign, CampaignStatus
 from ..plain_text import strip_controls
 from ..queries import org_owned
+from ..views.campaigns_ import form_date
 from ..views.filters import percent
 from . import answers, planning
 from .models import (
@@ -268,17 +269,6 @@ def overview(campaign_id: int) -> Any:
 # --- waves ---------------------------------------------------------------------------------------
 
 
-def _date(field: str, errors: dict[str, str]) -> date | None:
-    raw = (request.form.get(field) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[field] = gettext("Write the date as year-month-day, for example 2027-03-01.")
-        return None
-
-
 def _wave_plan(errors: dict[str, str]) -> planning.WavePlan:
     form = request.form
     try:
@@ -293,7 +283,7 @@ def _wave_plan(errors: dict[str, str]) -> planning.WavePlan:
     typed = re.split(r"[\s,;]+", strip_controls(form.get("comparison_other")))
     comparison = [c[:64] for c in (*form.getlist("comparison"), *typed) if c]
     return planning.WavePlan(
-        kind=kind, opens_on=_date("opens_on", errors), closes_on=_date("closes_on", errors),
+        kind=kind, opens_on=form_date("opens_on", errors), closes_on=form_date("closes_on", errors),
         locales=tuple(form.getlist("locale")), questions=tuple(k[:40] for k in form.getlist("question")),
         comparison_areas=tuple(comparison), access=access,
     )  # fmt: skip

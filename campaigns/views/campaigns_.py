@@ -157,7 +157,8 @@ def show(campaign_id: int) -> Any:
     )
 
 
-def _date(field: str, errors: dict[str, str]) -> date | None:
+def form_date(field: str, errors: dict[str, str]) -> date | None:
+    """A date field of the posted form, or None when empty; a bad one is named in `errors`."""
     raw = (request.form.get(field) or "").strip()
     if not raw:
         return None
@@ -190,8 +191,8 @@ def _plan_from_form(campaign: Campaign, errors: dict[str, str]) -> service.Plan:
     return service.Plan(
         name=strip_controls(form.get("name"))[:200],
         objective=strip_controls(form.get("objective"), newlines=True)[:4000],
-        starts=_date("starts", errors),
-        ends=_date("ends", errors),
+        starts=form_date("starts", errors),
+        ends=form_date("ends", errors),
         budget_cents=_budget(errors),
         currency=(form.get("currency") or campaign.currency or "EUR").strip().upper()[:3],
         channels=tuple(c for c in form.getlist("channel") if c in service.CHANNELS),
@@ -199,7 +200,7 @@ def _plan_from_form(campaign: Campaign, errors: dict[str, str]) -> service.Plan:
         locales=tuple(code for code in form.getlist("locale") if code in LOCALES),
         helpline_name=strip_controls(form.get("helpline_name"))[:200],
         helpline_number=(form.get("helpline_number") or "").strip()[:40],
-        helpline_verified=_date("helpline_verified", errors),
+        helpline_verified=form_date("helpline_verified", errors),
     )
 
 
