@@ -6,9 +6,9 @@ cells only (the planner's one disclosure-control mechanism, docs/threat-model.md
 * an outcome's answers per wave and group are the table [hoped-for, other] with its n published,
   so both are hidden together when either is 1..k-1 (complementary suppression against n), and
   the share, interval and change are then not shown at all rather than shown from a fill;
-* a Likert item's five levels are suppressed against n, its mean is computed from the published
-  levels (hidden ones weigh their fill), and its agree-share is shown only when the hidden levels
-  lie all on one side of "agree" (otherwise the share would give one hidden level back);
+* a Likert item's five levels are suppressed side by side (the agree levels and the others each
+  hide none or at least two, since the share publishes both sides' totals), and its mean is
+  computed from the published levels (hidden ones weigh their side's remainder);
 * breakdowns by language and group are two-way tables whose margins are published elsewhere in
   the report, suppressed with `suppress_table` against both margins;
 * the difference in differences and the incident rate ratio are computed from per-area cells
@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from content import questions as bank_questions
 from content.questions import Question
-from targeting.privacy import protect_counts, published_count, suppress_table
+from targeting.privacy import ProtectedCounts, protect_counts, published_count, suppress_table
 
 from .. import outcome_stats as st
 from ..extensions import db
@@ -64,22 +64,50 @@ def _hidden_row(n: int, k: int) -> dict[str, Any]:
             "too_few_answers": small_n}  # fmt: skip
 
 
-def published_share(levels: np.ndarray, success: np.ndarray, k: int) -> tuple[dict[str, Any], np.ndarray | None]:
+def _by_side(levels: np.ndarray, success: np.ndarray, k: int) -> ProtectedCounts | None:
+    """Suppression that keeps a share publishable: every side (hoped-for levels, other levels)
+    hides no cell or at least two, so the side's total, which the share publishes, gives none back.
+    None when a side hides a lone cell it has nothing to pair with (its total is then that cell)."""
+    hidden = (levels >= 1) & (levels < k)
+    for side in (success, ~success):
+        positions = np.flatnonzero(side)
+        if hidden[positions].sum() != 1:
+            continue
+        others = [int(i) for i in positions if not hidden[i]]
+        if not others:
+            return None
+        hidden[min(others, key=lambda i: levels[i])] = True  # the smallest: least information lost
+    published = levels.astype(float)
+    for side in (success, ~success):
+        mask = side & hidden
+        if mask.any():
+            # The side's total (published with the share) minus its shown levels, shared equally.
+            published[mask] = float(levels[side].sum() - levels[side & ~hidden].sum()) / int(mask.sum())
+    return ProtectedCounts(published, hidden, k)
+
+
+def published_share(
+    levels: np.ndarray, success: np.ndarray, k: int
+) -> tuple[dict[str, Any], ProtectedCounts | None]:
     """An outcome's share from its per-level counts (two levels for a yes/no or single choice:
-    [hoped-for, other]), as it may be published, and the published levels (None when n is itself
-    a small count). See the module docstring for the rules."""
+    [hoped-for, other]), as it may be published, and the levels as published (None when n is
+    itself a small count). See the module docstring for the rules."""
     n = int(levels.sum())
     if n == 0:
-        return {"n": 0, "count": None, "share": None, "lower": None, "upper": None, "hidden": False}, levels * 0.0
+        empty = {"n": 0, "count": None, "share": None, "lower": None, "upper": None, "hidden": False}
+        return empty, ProtectedCounts(levels * 0.0, np.zeros(levels.shape, dtype=bool), k)
     if n < k:
         return _hidden_row(n, k), None
-    protected = protect_counts(levels, k, known_total=n)
-    hidden = protected.hidden
-    one_side = not hidden[~success].any() or not hidden[success].any()
-    count = int(round(float(protected.published[success].sum()))) if one_side else None
-    if count is None or 1 <= count < k or 1 <= n - count < k:
-        return _hidden_row(n, k), protected.published
-    return _estimate(count, n), protected.published
+    count = int(levels[success].sum())
+    sides_ok = not (1 <= count < k or 1 <= n - count < k)
+    protected = _by_side(levels, success, k) if sides_ok and len(levels) > 2 else None
+    if protected is None:
+        protected = protect_counts(levels, k, known_total=n)
+        one_side = not protected.hidden[~success].any() or not protected.hidden[success].any()
+        sides_ok = sides_ok and one_side
+    if not sides_ok:
+        return _hidden_row(n, k), protected
+    return _estimate(count, n), protected
 
 
 def _levels(by_value: pd.Series, question: Question) -> tuple[np.ndarray, np.ndarray]:
@@ -149,16 +177,15 @@ def _outcome(
 
 
 def _likert_row(
-    wave: SurveyWave, group: str, levels: np.ndarray, published: np.ndarray | None, k: int
+    wave: SurveyWave, group: str, levels: np.ndarray, published: ProtectedCounts | None, k: int
 ) -> dict[str, Any]:
+    """The five levels as shown (the share's own suppression) and the mean computed from them."""
     n = int(levels.sum())
     if published is None:
         return {"wave": wave.id, "wave_kind": wave.kind.value, "group": group, "n": None, "levels": [None] * 5,
                 "mean": None, "lower": None, "upper": None, "too_few_answers": True}  # fmt: skip
-    protected = protect_counts(levels, k, known_total=n) if n else None
-    shown = protected.shown_values() if protected else [0] * 5
-    mean, lower, upper = st.weighted_mean(st.LIKERT_LEVELS, published)
-    return {"wave": wave.id, "wave_kind": wave.kind.value, "group": group, "n": n, "levels": shown,
+    mean, lower, upper = st.weighted_mean(st.LIKERT_LEVELS, published.published)
+    return {"wave": wave.id, "wave_kind": wave.kind.value, "group": group, "n": n, "levels": published.shown_values(),
             "mean": mean, "lower": lower, "upper": upper, "too_few_answers": 0 < n < st.MIN_N}  # fmt: skip
 
 
