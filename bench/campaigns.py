@@ -37,9 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,10 +48,9 @@ sys.path[0] = str(ROOT / "tests")  # this folder's targeting.py (and this file) 
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from conftest import create_schema, demo_client, make_app  # noqa: E402
+from conftest import create_schema, demo_client, make_app, scratch_database  # noqa: E402
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from campaigns.db import write_intent  # noqa: E402
 from campaigns.extensions import db  # noqa: E402
@@ -142,26 +139,6 @@ def export_csv(names: list[str], population: np.ndarray, rows: int, last: date, 
 # --- databases ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def database(server_url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh SQLite file, or a new database on the PostgreSQL server (dropped afterwards), as the
-    test suite's conftest makes them."""
-    if not server_url:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    url = make_url(server_url)
-    name = f"planner_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _median_of(repeat: int, fn: Callable[[], Any]) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -229,7 +206,7 @@ def _reference_store(rows: pd.DataFrame) -> float:
 def run_backend(label: str, server_url: str | None, rows: int, repeat: int, profile: bool = False) -> Result:
     result = Result(label)
     today = date.today()
-    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp, database(server_url, Path(tmp)) as url:
+    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp, scratch_database(server_url, Path(tmp)) as url:
         app: Flask = make_app(Path(tmp), url)
         with app.app_context():
             create_schema()

@@ -17,6 +17,7 @@ size any gunicorn process reached. Exits 1 on any 5xx or lost row.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import re
@@ -36,6 +37,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("bench_memory", ROOT / "bench" / "memory.py")
+assert _spec and _spec.loader
+_memory = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_memory)
+peak_rss_mib = _memory.peak_rss_mib
 VENV_BIN = Path(sys.executable).parent
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 TOKEN_RE = re.compile(r'name="token" value="([0-9a-f]+)"')
@@ -169,18 +175,6 @@ def _prepare(database_url: str, env: dict[str, str]) -> None:
         subprocess.run([str(VENV_BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 
-def _peak_rss_mib(pids: list[int]) -> float:
-    peak = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except OSError:
-            continue
-    return peak / 1024
-
-
 def _children(pid: int) -> list[int]:
     found = [pid]
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -272,7 +266,7 @@ def main() -> int:
             set_id = _set_id(base)
             reference, _ = _round(base, set_id, 1, min(args.requests, 40), args.duration, seed=1)
             tally, elapsed = _round(base, set_id, args.clients, args.requests, args.duration, seed=2)
-            peak = _peak_rss_mib(_children(server.pid))
+            peak = peak_rss_mib(_children(server.pid))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

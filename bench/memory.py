@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+from pathlib import Path
 
 
 def _current_rss_mib() -> float:
@@ -39,3 +40,16 @@ class PeakRSS:
     @property
     def extra(self) -> float:
         return self.peak - self.base
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    """The largest high-water mark (VmHWM) of other processes, such as a server's workers."""
+    peak = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak / 1024

@@ -57,10 +57,8 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -73,10 +71,9 @@ sys.path[0] = str(ROOT / "tests")  # this folder's targeting.py would shadow the
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import requests  # noqa: E402
-from conftest import create_schema, demo_client, make_app  # noqa: E402
+from conftest import create_schema, demo_client, make_app, scratch_database  # noqa: E402
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from campaigns.db import write_intent  # noqa: E402
 from campaigns.extensions import db  # noqa: E402
@@ -103,6 +100,7 @@ assert _spec and _spec.loader
 _memory = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_memory)
 PeakRSS = _memory.PeakRSS
+peak_rss_mib = _memory.peak_rss_mib
 
 K = 11
 REPORT_TARGET_S = 2.0
@@ -161,25 +159,6 @@ class Result:
 
 
 # --- databases ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def database(server_url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh SQLite file, or a new database on the PostgreSQL server (dropped afterwards)."""
-    if not server_url:
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    url = make_url(server_url)
-    name = f"planner_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _runs(repeat: int, fn: Callable[[], Any]) -> list[float]:
@@ -507,18 +486,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _peak_rss_mib(pids: list[int]) -> float:
-    peak = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-        except OSError:
-            continue
-    return peak / 1024
-
-
 def serve_and_post(result: Result, url: str, folder: Path, token: str, locales: list[str], codes: list[str],
                    args: argparse.Namespace) -> None:  # fmt: skip
     """gunicorn on the database, the reference round (one client) and the round under load."""
@@ -547,7 +514,7 @@ def serve_and_post(result: Result, url: str, folder: Path, token: str, locales: 
             return
         result.form_ref = form_round(base, token, locales, codes, 1, args.reference_seconds, seed=1)
         result.form = form_round(base, token, locales, codes, args.clients, args.duration, seed=2)
-        result.server_rss = _peak_rss_mib(_children(server.pid))
+        result.server_rss = peak_rss_mib(_children(server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -564,7 +531,7 @@ def serve_and_post(result: Result, url: str, folder: Path, token: str, locales: 
 def run_backend(label: str, server_url: str | None, args: argparse.Namespace) -> Result:
     result = Result(label)
     today = date.today()
-    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp, database(server_url, Path(tmp)) as url:
+    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp, scratch_database(server_url, Path(tmp)) as url:
         app: Flask = make_app(Path(tmp), url)
         with app.app_context():
             t = time.perf_counter()

@@ -7,6 +7,7 @@ end. CI runs the whole suite both ways.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -89,9 +90,9 @@ def compile_catalogs() -> None:
 compile_catalogs()
 
 
-def new_postgres_database() -> str:
-    """Create an empty database on the configured server and return its URL."""
-    url = make_url(SERVER_URL)
+def new_postgres_database(server_url: str = SERVER_URL) -> str:
+    """Create an empty database on the server (the configured one by default) and return its URL."""
+    url = make_url(server_url)
     name = f"planner_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -106,6 +107,20 @@ def drop_postgres_database(db_url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str | None, folder: Path) -> Iterator[str]:
+    """A fresh SQLite file in `folder`, or a new database on the PostgreSQL server at `server_url`
+    (dropped afterwards): what the benchmarks run on."""
+    if not server_url:
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+        return
+    db_url = new_postgres_database(server_url)
+    try:
+        yield db_url
+    finally:
+        drop_postgres_database(db_url)
 
 
 @pytest.fixture(scope="session")
