@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from content import questions as bank_questions
 from content.questions import Question
 from targeting.privacy import ProtectedCounts, protect_counts, published_count, suppress_table
 
@@ -121,11 +120,9 @@ def _levels(by_value: pd.Series, question: Question) -> tuple[np.ndarray, np.nda
     return np.array([hit, int(by_value.sum()) - hit], dtype=np.int64), np.array([True, False])
 
 
-def _binary_parts(question: Question) -> list[tuple[int | None, frozenset[int]]]:
-    """The binary outcomes a question gives: one, or one per option of a multiple choice."""
-    if question.kind == "multiple":
-        return [(c.code, frozenset({c.code})) for c in question.choices]
-    return [(None, question.success)]
+def _options(question: Question) -> list[int | None]:
+    """The binary outcomes a question gives: itself (None), or each option of a multiple choice."""
+    return [c.code for c in question.choices] if question.kind == "multiple" else [None]
 
 
 def _answers_of(frame: pd.DataFrame, question: Question, option: int | None) -> pd.DataFrame:
@@ -398,7 +395,7 @@ def build_report(campaign: Campaign, k: int, today: date | None = None) -> dict[
         if question.kind == "number":
             numbers.append({"key": key, "rows": _numbers(mine, question, waves, k)})
             continue
-        for option, _success in _binary_parts(question):
+        for option in _options(question):
             primary = plan is not None and plan.primary_question == key
             outcomes.append(_outcome(mine, question, option, waves, k, primary))
     return {
@@ -419,5 +416,4 @@ def build_report(campaign: Campaign, k: int, today: date | None = None) -> dict[
         "power": _power(plan, outcomes),
         "reach": _reach(campaign),
         "incidents": _incidents(campaign, waves, k),
-        "bank_version": bank_questions.QUESTIONS_FILE.name,
     }  # fmt: skip

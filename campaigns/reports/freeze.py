@@ -45,7 +45,7 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def data_hash(campaign: Campaign, numbers: dict[str, Any]) -> str:
+def data_hash(numbers: dict[str, Any]) -> str:
     """SHA-256 of the inputs: every aggregated answer cell, and the reach and incident figures."""
     frame = counts.answer_counts([w["id"] for w in numbers["waves"]])
     frame = frame.sort_values(list(frame.columns)).reset_index(drop=True)
@@ -60,7 +60,7 @@ def freeze(actor: audit.Actor, campaign: Campaign, k: int) -> ReportFreeze:
     numbers = build.build_report(campaign, k)
     frozen = db.session.get(ReportFreeze, campaign.id) or ReportFreeze(campaign_id=campaign.id)
     frozen.numbers = json.loads(_canonical(numbers))
-    frozen.data_hash = data_hash(campaign, numbers)
+    frozen.data_hash = data_hash(numbers)
     frozen.code_version = code_version()
     frozen.frozen_by_id = actor.user.id if actor.user else None
     db.session.add(frozen)
@@ -79,5 +79,5 @@ class Verification:
 def verify(campaign: Campaign, frozen: ReportFreeze, k: int) -> Verification:
     """Recompute now and compare with what was frozen."""
     numbers = json.loads(_canonical(build.build_report(campaign, k)))
-    return Verification(numbers == frozen.numbers, data_hash(campaign, numbers) == frozen.data_hash,
+    return Verification(numbers == frozen.numbers, data_hash(numbers) == frozen.data_hash,
                         code_version() == frozen.code_version)  # fmt: skip

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import pandas as pd
 from flask import Response, current_app, g, render_template, request
 from flask_babel import format_date, format_decimal, format_percent, gettext
 from flask_babel import lazy_gettext as _l
@@ -67,23 +68,22 @@ def report_numbers(campaign: Campaign) -> tuple[dict[str, Any], ReportFreeze | N
 @bp.route("/")
 def index() -> Any:
     campaigns = db.session.scalars(
-        select(Campaign).where(Campaign.organisation_id == request_org()).order_by(Campaign.starts.desc(), Campaign.id)
-    ).all()
+        select(Campaign).where(Campaign.organisation_id == g.user.organisation_id)
+        .order_by(Campaign.starts.desc(), Campaign.id)
+    ).all()  # fmt: skip
+    ids = [c.id for c in campaigns]  # this organisation's only: no counting over everyone's surveys
     waves = dict(db.session.execute(
-        select(SurveyWave.campaign_id, func.count()).group_by(SurveyWave.campaign_id)).all())  # fmt: skip
-    answered = dict(db.session.execute(
-        select(SurveyWave.campaign_id, func.count(SurveyResponse.id)).join(SurveyResponse,
-                                                                         SurveyResponse.wave_id == SurveyWave.id)
+        select(SurveyWave.campaign_id, func.count()).where(SurveyWave.campaign_id.in_(ids))
         .group_by(SurveyWave.campaign_id)).all())  # fmt: skip
-    frozen = set(db.session.scalars(select(ReportFreeze.campaign_id)))
+    answered = dict(db.session.execute(
+        select(SurveyWave.campaign_id, func.count(SurveyResponse.id))
+        .join(SurveyResponse, SurveyResponse.wave_id == SurveyWave.id).where(SurveyWave.campaign_id.in_(ids))
+        .group_by(SurveyWave.campaign_id)).all())  # fmt: skip
+    frozen = set(db.session.scalars(select(ReportFreeze.campaign_id).where(ReportFreeze.campaign_id.in_(ids))))
     k = _k()
     rows = [{"campaign": c, "waves": waves.get(c.id, 0), "answers": answered.get(c.id, 0),
              "small": 1 <= answered.get(c.id, 0) < k, "frozen": c.id in frozen} for c in campaigns]  # fmt: skip
     return render_template("reports/index.html", rows=rows, status_labels=STATUS_LABELS, k=k, ci=_ci())
-
-
-def request_org() -> int:
-    return int(g.user.organisation_id)
 
 
 def _label(row: dict[str, Any]) -> str:
@@ -146,8 +146,6 @@ def _charts(numbers: dict[str, Any]) -> dict[str, Any]:
         )  # fmt: skip
     timeline = numbers["reach"]["timeline"]
     if timeline:
-        import pandas as pd
-
         frame = pd.DataFrame(timeline)
         frame["period_start"] = frame["period_start"].map(date.fromisoformat)
         frame["period_end"] = frame["period_end"].map(date.fromisoformat)
