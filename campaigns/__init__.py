@@ -94,9 +94,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from .reports import views as reports
-    from .views import admin, api, auth, campaigns_, home, rankings, targeting, toolkits, uploads
+    from .views import admin, api, auth, campaigns_, home, public_files, rankings, targeting, toolkits, uploads
 
-    for module in (auth, home, targeting, rankings, uploads, campaigns_, toolkits, reports, admin):
+    for module in (auth, home, targeting, rankings, uploads, campaigns_, toolkits, reports, admin, public_files):
         app.register_blueprint(module.bp)
     app.register_blueprint(toolkits.public)
     from .surveys import public
@@ -150,5 +150,6 @@ def _register_template_helpers(app: Flask) -> None:
             "page_locale": locale,
             "page_dir": direction(locale),
             "languages": language_choices(),
+            "site_languages": language_choices(),  # base.html's switcher: a view's own `languages` cannot hide it
             "supported_locales": SUPPORTED_LOCALES,
         }

@@ -18,10 +18,12 @@ from .services import accounts
 from .services.audit import Actor
 
 # The only endpoints anyone may reach without signing in: the login page, static files, the
-# health check, the toolkits a coordinator chose to publish, and the survey answer forms.
+# health check, the toolkits a coordinator chose to publish, the survey answer forms, and the
+# site's /favicon.ico and /robots.txt.
 PUBLIC_ENDPOINTS: frozenset[str] = frozenset({
     "auth.login", "static", "home.health", "public_toolkits.public_page", "public_toolkits.public_download",
-    "public_surveys.choose", "public_surveys.answer",
+    "public_surveys.choose", "public_surveys.answer", "public_files.favicon", "public_files.robots",
+    "auth.set_password",  # the page a set-password link opens: the link's secret is the key
 })
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)

@@ -81,6 +81,7 @@ class Organisation(Model):
 
 class User(Model):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("password_link_hash", name="uq_users_password_link_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
@@ -90,6 +91,11 @@ class User(Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The one set-password link an admin gave out (services.accounts.issue_password_link): only
+    # the SHA-256 of its secret is kept, so the database cannot hand out a working link; a new
+    # link overwrites it, and using it, deactivating the account or expiry ends it.
+    password_link_hash: Mapped[str | None] = mapped_column(String(64))
+    password_link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 

@@ -290,11 +290,11 @@ DEMO_SETS: Final[dict[str, DemoSpec]] = {
         key="georgia",
         title="Georgia counties (US Census 1990)",
         source=(
-            "libpysal example data set 'georgia' (G_utm.shp, bundled in the libpysal wheel, BSD-3): "
-            "'Various socio-economic variables for counties within the state of Georgia (1990)', "
+            "US Census Bureau, 1990: counties, population and socio-economic shares. "
+            "Area ids are the counties' FIPS codes. "
+            "From libpysal's example data set 'georgia' (G_utm.shp, in the libpysal wheel, BSD-3): "
             "the data of Fotheringham, Brunsdon & Charlton (2002), Geographically Weighted "
-            "Regression, Wiley; 1990 US Census counts and US Census Bureau 1990 county cartographic "
-            "boundaries. County names: US Census Bureau FIPS county codes."
+            "Regression, Wiley; 1990 census counts and the Census Bureau's 1990 county boundaries."
         ),
         dataset="georgia",
         file_name="G_utm.shp",
@@ -311,7 +311,8 @@ DEMO_SETS: Final[dict[str, DemoSpec]] = {
         key="virginia",
         title="Virginia counties and independent cities (boundaries only, no population)",
         source=(
-            "libpysal example data set 'virginia' (virginia.shp, bundled in the libpysal wheel, "
+            "Virginia counties and independent cities, boundaries only. "
+            "From the libpysal example data set 'virginia' (virginia.shp, bundled in the libpysal wheel, "
             "BSD-3), described by libpysal only as 'Virginia counties shapefile'; its original "
             "source is not documented. 95 counties and 41 independent cities (pre-1995 "
             "boundaries). No population or socio-economic fields."

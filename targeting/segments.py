@@ -20,8 +20,9 @@ list), but ``count_shown`` is what may be published.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Collection, Sequence
-from typing import Final
+from typing import Any, Final
 
 import geopandas
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "nationality_languages",
     "rank_exploitation_types",
     "rank_segments",
+    "rank_segments_shown",
     "round_outward",
 ]
 
@@ -507,6 +509,53 @@ def rank_segments(
         }
     )
     return result
+
+
+def rank_segments_shown(
+    incidents: pd.DataFrame,
+    population: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("nationality", "age_band", "sex"),
+    top: int = 3,
+    **options: Any,
+) -> pd.DataFrame:
+    """:func:`rank_segments` at the finest grouping whose ``top`` best groups all show their numbers.
+
+    Why: nationality x age x sex splits a few hundred incidents into seventy cells, so in a real
+    county nearly every cell is a small count and the table a coordinator acts on is a column of
+    hidden marks, ordered by numbers nobody can see. A coarser grouping (nationality x sex, then
+    nationality, ...) gives fewer, larger groups whose numbers can be published, and a campaign
+    can still reach "Guatemalan men" with materials in Spanish. Candidates are ``by`` itself, then
+    every subset one attribute shorter, and so on down to single attributes, in ``by`` order; the
+    first whose ``top`` ranked rows (or all ranked rows, if fewer) are unsuppressed wins. When none
+    qualifies the candidate showing the most of its top rows is returned (the finest on a tie), so
+    the caller always gets a table and can say why numbers are hidden.
+
+    Which grouping was chosen depends only on which cells of each candidate *table* would be
+    hidden; the hidden counts themselves never leave :func:`rank_segments`. The result's
+    ``attrs["candidates_tried"]`` lists the groupings tried before it, so a page can say "finer
+    groups had too few incidents to show"."""
+    columns = [c for c in by if c in incidents.columns and c in population.columns]
+    if not columns:
+        return rank_segments(incidents, population, by=by, **options)
+    candidates = [
+        list(subset) for size in range(len(columns), 0, -1) for subset in itertools.combinations(columns, size)
+    ]
+    best: tuple[int, pd.DataFrame] | None = None
+    tried: list[tuple[str, ...]] = []
+    for candidate in candidates:
+        table = rank_segments(incidents, population, by=candidate, **options)
+        ranked = table.loc[table["rank"].notna()].head(top)
+        shown = int((~ranked["suppressed"].astype(bool)).sum())
+        if len(ranked) and shown == len(ranked):
+            table.attrs["candidates_tried"] = tuple(tried)
+            return table
+        if best is None or shown > best[0]:
+            best = (shown, table)
+        tried.append(tuple(candidate))
+    assert best is not None
+    best[1].attrs["candidates_tried"] = tuple(tried)
+    return best[1]
 
 
 # --- exploitation types ----------------------------------------------------------------------

@@ -14,12 +14,14 @@ from campaigns.models import Role
 EXPECTED_PUBLIC = {
     "auth.login", "static", "home.health", "public_toolkits.public_page", "public_toolkits.public_download",
     "public_surveys.choose", "public_surveys.answer",  # the survey form: no login, nothing identifying stored
+    "public_files.favicon", "public_files.robots",  # /favicon.ico and /robots.txt
+    "auth.set_password",  # a one-time set-password link: its secret is the key
 }
 SAMPLE_ARGS = {
     "set_id": 999_999, "run_id": 999_999, "fmt": "csv", "filename": "css/app.css", "audience": "bank",
     "locale": "lt", "publication_id": 999_999, "slug": "no-such-link", "incident_set_id": 999_999,
     "draft_id": 999_999, "campaign_id": 999_999, "row_id": 999_999, "wave_id": 999_999, "key": "no-such-question",
-    "token": "no-such-token",
+    "token": "no-such-token", "user_id": 999_999, "kind": "counts",
 }
 
 

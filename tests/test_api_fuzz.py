@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import USE_POSTGRES, drop_postgres_database, make_demo_app, new_postgres_database
+from conftest import own_demo_app
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +25,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from test_api import _token
 from test_api_campaigns import AREAS, make_campaign
 
-from campaigns.extensions import db
 from campaigns.models import CampaignStatus, Role
 from campaigns.services.demo import DEMO_ORGANISATION, DEMO_USERS
 
@@ -36,15 +35,8 @@ CHANNELS = ("social_media", "radio")
 @pytest.fixture(scope="module")
 def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The demo on its own database, of the kind under test (posting rows differs between them)."""
-    path = tmp_path_factory.mktemp("fuzz")
-    url = new_postgres_database() if USE_POSTGRES else f"sqlite:///{path / 'fuzz.db'}"
-    app = make_demo_app(path, url)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if USE_POSTGRES:
-        drop_postgres_database(url)
+    with own_demo_app(tmp_path_factory.mktemp("fuzz")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -123,9 +123,12 @@ def test_coordinator_uploads_counts_ranks_reads_the_map_and_exports(
     assert area_name in popup.inner_text()
     assert "times the overall average" in popup.inner_text()
     legend = page.locator(".area-map-legend")
+    assert "Score" in legend.inner_text()  # the map starts coloured by score
+    page.get_by_label("hot-spot class").check()
     assert "Hot spot, 99 % confidence" in legend.inner_text()
     page.screenshot(path=str(ARTIFACTS / "targeting-map.png"))
 
+    page.get_by_text("Downloads and other options").click()  # the exports fold away under the map
     with page.expect_download() as download_info:
         page.locator("#export-csv").click()
     download = download_info.value
@@ -181,9 +184,9 @@ def _plan_from_ranking(page: Any, live_server: str, name: str) -> None:
     page.get_by_label("Year to rank").select_option("2024")
     page.get_by_role("button", name="Rank areas").click()
     page.wait_for_selector("#ranking-table")
+    page.locator("#plan-submit").click()  # continue with the ticked areas to the plan step
     page.get_by_label("Campaign name").fill(name)
-    page.locator("#plan-submit").click()
-    page.get_by_role("button", name="Plan campaign").first.click()
+    page.get_by_role("button", name="Plan the campaign").click()
 
 
 def test_coordinator_plans_a_campaign_from_a_ranking_and_schedules_it(live_server: str, browser: object) -> None:

@@ -26,8 +26,8 @@ AREAS = ["13137", "13139", "13257"]  # Habersham, Hall, Stephens: the demo's nor
 def _planned(app: Flask, client: FlaskClient, **rank_fields: str) -> int:
     """Rank, save a draft of three areas and one group, plan the campaign; its id."""
     run_url = _rank(client, georgia_id(app), **rank_fields)
-    client.post(run_url + "/plan", data={"csrf_token": _page_token(client, run_url), "area": AREAS,
-                                         "segment": ["RO · 18-24 · female"], "name": "North-east outreach"})
+    client.post(run_url + "/plan", data={"csrf_token": _page_token(client, run_url + "/plan?area=13137"), "area": AREAS,
+                                         "segment": ["RO · female"], "name": "North-east outreach", "then": "draft"})
     page = client.get("/campaigns/").get_data(as_text=True)
     form = re.search(r'action="(/campaigns/from-draft/\d+)"', page)
     assert form, page[-3000:]
@@ -73,7 +73,7 @@ def test_a_campaign_planned_from_a_draft_keeps_its_areas_as_ranked(demo_app: Fla
     assert [a.area_code for a in campaign.areas] == AREAS  # in rank order
     assert [a.rank for a in campaign.areas] == [1, 2, 3]
     assert all(a.reasons and a.population for a in campaign.areas)
-    assert campaign.locales == ["ro", "en"] and campaign.segments[0]["segment"] == "RO · 18-24 · female"
+    assert campaign.locales == ["ro", "en"] and campaign.segments[0]["segment"] == "RO · female"
     assert campaign.segments[0]["audience_low"] is not None
     client.get(f"/campaigns/{campaign_id}")  # shows (and so clears) the "planned" message
     page = client.get(f"/campaigns/{campaign_id}?lang=en").get_data(as_text=True)

@@ -408,3 +408,12 @@ def test_loading_again_changes_nothing(ctx: Flask) -> None:
     assert before == (db.session.scalar(select(func.count()).select_from(Campaign)),
                       db.session.scalar(select(func.count()).select_from(ReachRow)),
                       db.session.scalar(select(func.count()).select_from(RankingRun)))  # fmt: skip
+
+
+def test_demo_sources_fit_the_source_column() -> None:
+    """PostgreSQL refuses a value longer than VARCHAR(500) where SQLite would keep it."""
+    from campaigns.models import BoundarySet
+    from targeting.demo import DEMO_SETS
+
+    limit = BoundarySet.__table__.c.source.type.length
+    assert all(len(spec.source) <= limit for spec in DEMO_SETS.values())

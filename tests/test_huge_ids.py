@@ -23,7 +23,7 @@ HUGE = "99999999999999999999999"
 INT_ARG = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
 OTHER_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 SAMPLES = {"fmt": "csv", "filename": "css/app.css", "audience": "bank", "locale": "lt", "slug": "no-such-link",
-           "key": "no-such-question", "token": "no-such-token"}
+           "key": "no-such-question", "token": "no-such-token", "kind": "counts"}
 
 
 def _urls_with_a_huge_int(app: Flask) -> list[tuple[str, str]]:

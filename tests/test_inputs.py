@@ -575,9 +575,15 @@ def test_attribute_cols_choose_from_the_allowed_list(tmp_path: Path) -> None:
 
 def test_missing_incident_columns(tmp_path: Path) -> None:
     out, report = read_incidents(write(tmp_path, "i.csv", "when,lat,lon\n2021-01-01,1,2\n"))
-    assert [i.column for i in report.errors] == ["date", "latitude", "longitude"]
-    assert all("'when', 'lat', 'lon'" in i.message for i in report.errors)
+    # One message naming every missing column, not three near-identical ones.
+    issue = check(report, "missing_columns", "error", column="date")
+    assert [i.code for i in report.errors] == ["missing_columns"]
+    assert issue.params["missing"] == ["date", "latitude", "longitude"]
+    assert "'date' (incident date), 'latitude' (latitude), 'longitude' (longitude)" in issue.message
+    assert "'when', 'lat', 'lon'" in issue.message
     assert out.empty
+    _, report = read_incidents(write(tmp_path, "i.csv", "date,lat,longitude\n2021-01-01,1,2\n"))
+    check(report, "missing_column", "error", column="latitude")  # one missing: the one-column message
 
 
 def test_point_map_file(tmp_path: Path) -> None:
@@ -729,11 +735,36 @@ f,2021,-3,8
 
 def test_count_file_missing_columns_and_empty(tmp_path: Path) -> None:
     _, report = read_counts(write(tmp_path, "c.csv", "area;year;n\n1;2021;3\n"))
-    assert [i.column for i in report.errors] == ["area_id", "period", "count"]
+    assert [i.code for i in report.errors] == ["missing_columns"]
+    assert report.errors[0].params["missing"] == ["area_id", "period", "count"]
     assert "'area', 'year', 'n'" in report.errors[0].message
     out, report = read_counts(write(tmp_path, "c.csv", "area_id,period,count\n"))
     check(report, "empty_file", "error")
     assert out.empty and list(out.columns) == ["area_id", "period", "count"]
+
+
+def test_suppressed_counts_from_the_download_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    text = "area_id,area_name,period,count\n13001,Appling,2021,12\n13003,Atkinson,2021,suppressed\n13005,Bacon,2021,x\n"
+    out, report = read_counts(write(tmp_path, "c.csv", text))
+    issue = check(report, "count_suppressed", "error", rows=[3], column="count")
+    assert "Type the true count from your own records" in issue.message
+    assert "'x'" in check(report, "count_not_integer", "error", rows=[4], column="count").message  # not 'suppressed'
+    assert "columns_dropped" not in report.codes  # area_name is the download's own label column
+    assert out["count"].isna().tolist() == [False, True, True]
+
+
+def test_ids_protected_by_a_download_read_back_as_they_were(tmp_path: Path) -> None:
+    text = "area_id,period,count\n'-2+3,2021,12\n'=1,2021,13\n'plain,2021,14\n"
+    out, report = read_counts(write(tmp_path, "c.csv", text))
+    assert report.ok and out["area_id"].tolist() == ["-2+3", "=1", "'plain"]
+
+
+def test_issues_keep_the_bad_rows_of_the_file_start_for_a_preview(tmp_path: Path) -> None:
+    rows = "".join(f"a{i},2021,{'x' if i % 2 else 1}\n" for i in range(200))
+    _, report = read_counts(write(tmp_path, "c.csv", "area_id,period,count\n" + rows))
+    issue = check(report, "count_not_integer", "error", count=100, column="count")
+    assert issue.rows == (3, 5, 7, 9, 11)
+    assert issue.head_rows == tuple(range(3, 52, 2))
 
 
 def test_count_dataframe_input_and_column_names() -> None:

@@ -87,7 +87,7 @@ def test_campaign_draft_and_publication_names(demo_app: Flask) -> None:
         "csrf_token": TOKEN_RE.search(page).group(1), "period": "2024",  # type: ignore[union-attr]
         "w_rate": "0.4", "w_hotspot": "0.3", "w_trend": "0.2", "w_volume": "0.1", "smoothing": "global"})
     run_url = response.headers["Location"]
-    token = TOKEN_RE.search(client.get(run_url).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    token = TOKEN_RE.search(client.get(run_url + "/plan?area=13137").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     client.post(run_url + "/plan", data={"csrf_token": token, "area": ["13137"], "name": f"Spring {RLO}2027{PDF}"})
     token = csrf_token(client, "/toolkits/bank/lt")
     response = client.post("/toolkits/bank/lt/publish", data={

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import CursorResult
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..config import SUPPORTED_LOCALES, Settings
-from ..db import side_write
+from ..db import has_write_intent, side_write
 from ..extensions import db
 from ..models import ApiToken, LoginAttempt, Organisation, Role, User, UserSession, utcnow
 from ..plain_text import strip_controls
@@ -26,6 +26,7 @@ from . import audit
 from .audit import Actor
 
 MIN_PASSWORD_LENGTH = 12
+PASSWORD_LINK_HOURS = 72  # how long a set-password link works: a long weekend, not a month
 
 
 @cache
@@ -36,7 +37,14 @@ def _dummy_hash() -> str:
 
 
 class AccountError(ValueError):
-    """A request about accounts that cannot be carried out; the message says what to fix."""
+    """A request about accounts that cannot be carried out; the message says what to fix.
+
+    The message is English, for the command line; `code` names the problem so web pages can say
+    the same thing in the reader's language (see views/admin.py and views/auth.py)."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def normalise_email(email: str) -> str:
@@ -53,7 +61,7 @@ def sha256_hex(value: str) -> str:
 def get_or_create_organisation(actor: Actor, name: str, *, is_demo: bool = False) -> Organisation:
     name = strip_controls(name)
     if not name:
-        raise AccountError("organisation name is empty")
+        raise AccountError("organisation name is empty", "organisation_empty")
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         org = Organisation(name=name, is_demo=is_demo)
@@ -65,23 +73,35 @@ def get_or_create_organisation(actor: Actor, name: str, *, is_demo: bool = False
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", "password_short")
 
 
-def create_user(actor: Actor, email: str, password: str, role: Role | str, organisation: Organisation) -> User:
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}, got {role!r}",
+                           "role_invalid") from exc
+
+
+def create_user(
+    actor: Actor, email: str, password: str | None, role: Role | str, organisation: Organisation
+) -> User:
+    """Create an account. Without a password (an admin inviting someone in the browser) the
+    account gets the scrypt hash of a random secret nobody knows: it cannot sign in until its
+    owner chooses a password through a set-password link, and signing in to it costs as much
+    time as to any other account, so the timing does not tell invited accounts apart."""
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccountError(f"{email!r} is not an e-mail address")
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}, got {role!r}") from exc
-    check_password_policy(password)
+        raise AccountError(f"{email!r} is not an e-mail address", "email_invalid")
+    role = _role(role)
+    if password is not None:
+        check_password_policy(password)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
-        raise AccountError(f"a user with e-mail {email} already exists")
+        raise AccountError(f"a user with e-mail {email} already exists", "email_taken")
     user = User(
         email=email,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=generate_password_hash(password or secrets.token_urlsafe(32), method="scrypt"),
         role=role,
         organisation=organisation,
     )
@@ -91,12 +111,25 @@ def create_user(actor: Actor, email: str, password: str, role: Role | str, organ
     return user
 
 
-def set_password(actor: Actor, user: User, password: str) -> None:
+def invite_user(actor: Actor, email: str, role: Role | str, organisation: Organisation,
+                hours: int = PASSWORD_LINK_HOURS) -> tuple[User, str]:
+    """Create an account with no password and give out its first set-password link: the admin
+    never types or learns a password, and passes the link on (it is shown once)."""
+    user = create_user(actor, email, None, role, organisation)
+    return user, issue_password_link(actor, user, hours=hours)
+
+
+def set_password(actor: Actor, user: User, password: str, *, via: str | None = None) -> None:
+    """Change the password, end every open session of the account and any set-password link
+    still out (a link must not outlive the password it was given to replace)."""
     check_password_policy(password)
     user.password_hash = generate_password_hash(password, method="scrypt")
+    user.password_link_hash = None
+    user.password_link_expires_at = None
     # Changing the password ends every open session of the account.
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    audit.record(actor, "user.password_set", "user", user.id, organisation_id=user.organisation_id)
+    extra = {"via": via} if via else {}
+    audit.record(actor, "user.password_set", "user", user.id, organisation_id=user.organisation_id, **extra)
 
 
 def set_locale(actor: Actor, user: User, locale: str | None) -> None:
@@ -106,12 +139,120 @@ def set_locale(actor: Actor, user: User, locale: str | None) -> None:
     audit.record(actor, "user.locale_set", "user", user.id, locale=locale)
 
 
+def _keep_an_admin(actor: Actor, user: User, *, action: str) -> None:
+    """Refuse to take the admin role (by demotion or deactivation) from oneself, or from the
+    organisation's last active admin: nobody would be left to manage its accounts in the browser.
+
+    The organisation's active admins are locked (FOR UPDATE on PostgreSQL; SQLite's write
+    transaction is already exclusive), so two admins demoting each other at the same moment
+    cannot both succeed."""
+    if actor.user is not None and actor.user.id == user.id:
+        raise AccountError(f"you cannot {action} your own account; ask another administrator", "self")
+    if user.role != Role.ADMIN or not user.active:
+        return
+    admins = db.session.scalars(
+        select(User.id).where(User.organisation_id == user.organisation_id, User.role == Role.ADMIN,
+                              User.active.is_(True)).with_for_update()
+    ).all()
+    if not set(admins) - {user.id}:
+        raise AccountError(f"{user.email} is the organisation's last active administrator; "
+                           "make another account an administrator first", "last_admin")
+
+
 def set_active(actor: Actor, user: User, active: bool) -> None:
+    """Deactivate (ending the account's sessions and any set-password link; its API tokens stop
+    working because they check the flag) or reactivate an account. Doing what is already done
+    changes nothing and records nothing."""
+    if user.active == active:
+        return
+    if not active:
+        _keep_an_admin(actor, user, action="deactivate")
     user.active = active
     if not active:
         db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+        user.password_link_hash = None
+        user.password_link_expires_at = None
     audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id,
                  organisation_id=user.organisation_id)
+
+
+def set_role(actor: Actor, user: User, role: Role | str) -> None:
+    """Change an account's role; pages read the role on every request, so it takes effect at
+    the user's next click without ending their sessions."""
+    new = _role(role)
+    if new == user.role:
+        return
+    if user.role == Role.ADMIN:
+        _keep_an_admin(actor, user, action="demote")
+    previous = user.role
+    user.role = new
+    audit.record(actor, "user.role_set", "user", user.id, organisation_id=user.organisation_id,
+                 role=new.value, previous_role=previous.value)
+
+
+# --- set-password links --------------------------------------------------------------------
+
+
+def issue_password_link(actor: Actor, user: User, hours: int = PASSWORD_LINK_HOURS) -> str:
+    """Give out a one-time set-password link's secret (the caller builds the URL and shows it
+    once). Only its SHA-256 is stored, in the user's row, so issuing a new link overwrites, and
+    so ends, the previous one; using it or deactivating the account clears it."""
+    if not user.active:
+        raise AccountError(f"{user.email} is deactivated; reactivate the account first", "inactive")
+    secret = secrets.token_urlsafe(32)
+    user.password_link_hash = sha256_hex(secret)
+    user.password_link_expires_at = utcnow() + timedelta(hours=hours)
+    audit.record(actor, "user.password_link", "user", user.id, organisation_id=user.organisation_id, hours=hours)
+    return secret
+
+
+def user_for_password_link(secret: str) -> User | None:
+    """The active account a set-password link belongs to, or None when the link is unknown,
+    used, replaced by a newer one, expired or its account deactivated: the page says the same
+    thing in every case, so it tells a stranger nothing about which."""
+    if not secret or len(secret) > 200:
+        return None
+    user = db.session.scalar(select(User).where(User.password_link_hash == sha256_hex(secret)))
+    if user is None or not user.active or user.password_link_expires_at is None:
+        return None
+    if user.password_link_expires_at <= utcnow():
+        return None
+    return user
+
+
+def use_password_link(secret: str, password: str) -> User:
+    """Set the password through a link, which ends the link (and the account's sessions)."""
+    user = user_for_password_link(secret)
+    if user is None:
+        raise AccountError("this set-password link is not valid", "link_invalid")
+    set_password(Actor("web", user), user, password, via="link")
+    return user
+
+
+def _link_throttle_key(settings: Settings) -> str:
+    """The account key failed link look-ups are stored under: one shared key, as a link names
+    no account."""
+    return hmac.new(settings.secret_key.encode(), b"set-password-link", hashlib.sha256).hexdigest()
+
+
+def password_link_retry_after(settings: Settings, client: str | None) -> int | None:
+    """Seconds this client must wait before trying links again, or None. Failed link look-ups
+    count in the sign-in throttle's per-client budget (`login_client_max_failures` in
+    `login_client_window_seconds`), so guessing links and guessing passwords share one limit."""
+    now = utcnow()
+    window = timedelta(seconds=settings.login_client_window_seconds)
+    failures = _recent_failures(LoginAttempt.client_key == client_key(settings, client), since=now - window)
+    return _retry_after(failures, settings.login_client_max_failures, window, now)
+
+
+def note_password_link_failure(settings: Settings, client: str | None) -> None:
+    """Count a request with an unknown or dead link against the client. Stored on its own
+    short transaction in a GET (kept read-only), and committed here in a POST, whose own
+    transaction is rolled back because the request fails, as `authenticate` does."""
+    side_write(insert(LoginAttempt).values(account_key=_link_throttle_key(settings),
+                                           client_key=client_key(settings, client), attempted_at=utcnow()))
+    if has_write_intent():
+        db.session.commit()
 
 
 # --- login ---------------------------------------------------------------------------------

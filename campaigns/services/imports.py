@@ -56,7 +56,12 @@ def read_incident_frame(
     the id of the area each falls in (None outside every area). The web check adds its own
     checks on top; the background job reads the same bytes with the same options again."""
     if options.get("kind") == "counts":
-        return read_counts((name, data))
+        return read_counts(
+            (name, data),
+            area_col=options.get("area_field") or "area_id",
+            period_col=options.get("period_field") or "period",
+            count_col=options.get("count_field") or "count",
+        )
     points, report = read_incidents(
         (name, data),
         date_col=options.get("date_field") or "date",

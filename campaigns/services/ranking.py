@@ -27,8 +27,11 @@ import shapely
 from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
+from targeting.direction import compass_direction
+from targeting.inputs.parsing import PeriodError, sort_periods
+from targeting.privacy import protect_counts
 from targeting.ranking import DEFAULT_WEIGHTS, FACTORS, RankingInputError, check_rankable, rank_areas
-from targeting.segments import rank_exploitation_types, rank_segments
+from targeting.segments import rank_exploitation_types, rank_segments_shown
 
 from ..db import side_write, write_intent
 from ..extensions import db
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 INLINE_AREAS: Final = 5_000
 SEGMENT_AREAS: Final = 10  # segments are sized for the top-ranked areas a campaign would pick
+SEGMENT_YEARS: Final = 3  # groups are counted over the ranked year and the two before it
 POPULATION_PREFIX: Final = "pop_"
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranking")
 
@@ -260,22 +264,68 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def _segments(incidents: pd.DataFrame, areas: pd.DataFrame, top: list[str], period: str) -> list[dict[str, Any]]:
+def segment_periods(periods: Sequence[str], period: str, years: int = SEGMENT_YEARS) -> list[str]:
+    """The ranked period and the ones just before it: the window groups are counted over.
+
+    One year of a few hundred incidents split by nationality, age and sex leaves nearly every
+    group a small, hidden count; three years give numbers that can be shown while staying
+    recent enough to describe who is at risk now."""
+    try:
+        ordered = sort_periods([str(p) for p in periods])
+    except PeriodError:
+        ordered = sorted(str(p) for p in periods)
+    if period not in ordered:
+        return [period]
+    end = ordered.index(period) + 1
+    return ordered[max(0, end - years) : end]
+
+
+def _shown_throughout(
+    counts: pd.DataFrame, areas: pd.DataFrame, top: list[str], window: list[str], k: int
+) -> list[str]:
+    """The areas of `top` whose count is shown in every period of `window` in the published
+    area-by-year table (the boundary set's page protects the same table the same way).
+
+    The groups table splits these areas' incidents over the window; were one of its cells hidden
+    on that page, the groups' total (published when every group shows) minus the shown cells
+    would give the hidden one back."""
+    ids = areas["area_id"].astype(str).to_numpy()
+    periods = np.unique(counts["period"].astype(str).to_numpy())
+    table = np.zeros((len(ids), len(periods)), dtype=np.int64)
+    rows = pd.Index(ids).get_indexer(counts["area_id"].astype(str))
+    cols = np.searchsorted(periods, counts["period"].astype(str).to_numpy())
+    found = rows >= 0
+    np.add.at(table, (rows[found], cols[found]), counts["count"].to_numpy(dtype=np.int64)[found])
+    hidden = protect_counts(table, k).hidden
+    in_window = np.isin(periods, window)
+    clean = set(ids[~hidden[:, in_window].any(axis=1)])
+    return [a for a in top if a in clean]
+
+
+def _segments(
+    incidents: pd.DataFrame, areas: pd.DataFrame, top: list[str], periods: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The groups table of a run and what the page needs to say how it was made."""
     population = population_by_group(areas)
     out: list[dict[str, Any]] = []
     if population.empty or not {"nationality", "age_band", "sex"} & set(incidents.columns):
-        return out
+        return out, {}
     by = [c for c in ("nationality", "age_band", "sex") if c in incidents.columns and c in population.columns]
     k = current_app.config["SETTINGS"].suppression_k
-    segments = rank_segments(incidents, population, by=by, areas=top, periods=[period], k=k, total_known=True)
+    segments = rank_segments_shown(incidents, population, by=by, areas=top, periods=periods, k=k, total_known=True)
     # Anything that would let a reader work back to a hidden count is blanked for hidden rows.
     hidden = segments["suppressed"].to_numpy(dtype=bool)
     for col in ("count", "incident_share", "relative_risk", "rr_low", "rr_high", "p_value"):
         segments[col] = segments[col].astype(float)
         segments.loc[hidden, col] = np.nan
     segments["languages"] = segments["languages"].map(list)
+    about = {
+        "segment_by": list(segments.attrs.get("by", ())),
+        "segment_finer": [list(c) for c in segments.attrs.get("candidates_tried", ())],
+        "segment_periods": periods,
+    }
     out = _records(segments.drop(columns=["count_shown"], errors="ignore"))
-    return out
+    return out, about
 
 
 def _execute(
@@ -327,10 +377,15 @@ def _execute(
     meta = {key: (value if not isinstance(value, np.generic) else value.item()) for key, value in ranked.attrs.items()}
     meta["exploitation_types"] = _records(types.drop(columns=["count_shown"], errors="ignore")) if len(types) else []
     meta["synthetic"] = bool(incident_set.synthetic)
+    window = segment_periods(meta.get("periods") or [period], period)
+    top = _shown_throughout(counts, areas, top, window, settings.suppression_k)
     meta["segment_areas"] = top
+    run.segments, about = _segments(incidents, areas, top, window)
+    meta.update(about)
+    ranked_ids = set(top_area_ids(ranked))
+    meta["top_direction"] = compass_direction(areas, areas["area_id"].astype(str).isin(ranked_ids).to_numpy())
     run.rows = _records(ranked.drop(columns=[c for c in ranked.columns if c.startswith("factor_")]))
     run.meta = json.loads(json.dumps(meta, default=float))
-    run.segments = _segments(incidents, areas, top, period)
     run.status = "done"
     run.progress = 1.0
     run.message = "done"
@@ -349,13 +404,15 @@ def run_frame(run: RankingRun) -> pd.DataFrame:
 
 
 def weights_from_form(values: Mapping[str, str], indicators: Sequence[str]) -> tuple[dict[str, float], list[str]]:
-    """Weights typed by a coordinator, with an error per field that is not a number from 0 to 10."""
+    """Weights typed by a coordinator on the form's 0-10 scale, with an error per field that is not
+    a number from 0 to 10. Returned as proportions (summing to 1, when any is above 0), so 4-3-2-1
+    and 8-6-4-2 are the same ranking and find the same stored run."""
     weights: dict[str, float] = {}
     errors: list[str] = []
     for name in (*FACTORS, *indicators):
         raw = (values.get(f"w_{name}") or "").strip().replace(",", ".")
         if raw == "":
-            weights[name] = float(DEFAULT_WEIGHTS.get(name, 0.0))
+            weights[name] = float(DEFAULT_WEIGHTS.get(name, 0.0)) * 10
             continue
         try:
             value = float(raw)
@@ -366,4 +423,7 @@ def weights_from_form(values: Mapping[str, str], indicators: Sequence[str]) -> t
             errors.append(name)
             continue
         weights[name] = value
+    total = sum(weights.values())
+    if total > 0 and not errors:
+        weights = {name: round(value / total, 6) for name, value in weights.items()}
     return weights, errors

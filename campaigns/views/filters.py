@@ -54,6 +54,14 @@ def register_filters(app: Flask) -> None:
             title, format_decimal(int(low)), format_decimal(int(high))
         )
 
+    @app.template_filter("bdi")
+    def bdi_filter(value: Any) -> Markup:
+        """A name from the user or the data (an area, a campaign, a file, an e-mail address) set
+        apart from the text around it, so that a right-to-left name in a left-to-right sentence,
+        or the reverse, keeps its own order and does not reorder the words or brackets next to it.
+        For values passed into translated sentences: `_("Edit %(name)s", name=campaign.name|bdi)`."""
+        return Markup("<bdi>{}</bdi>").format(value)
+
     @app.template_filter("money")
     def money_filter(cents: int | None, currency: str) -> str:
         """An amount kept in cents, in the user's locale's currency format (CLDR)."""

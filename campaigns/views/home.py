@@ -18,6 +18,7 @@ from ..extensions import db
 from ..i18n import language_choices
 from ..models import BoundarySet, Campaign, CampaignStatus, IncidentSet, Role, UserSession
 from ..services import accounts, reach
+from . import plain_words
 from .campaigns_ import STATUS_LABELS
 from .forms import LanguageForm, LogoutForm
 
@@ -42,7 +43,12 @@ def navigation() -> dict[str, Any]:
     """What every page's header needs. The sign-out form only renders its token, so it must not
     read the request's body (`formdata=None`): on an error page for a body that was refused as
     too large, reading it again would raise inside the error handler and turn the 413 into a 500."""
-    return {"can_use": can_use, "logout_form": LogoutForm(formdata=None), "role_labels": ROLE_LABELS}
+    return {
+        "can_use": can_use,
+        "logout_form": LogoutForm(formdata=None),
+        "role_labels": ROLE_LABELS,
+        "term": plain_words.term,
+    }
 
 
 @bp.route("/")
@@ -62,8 +68,23 @@ def index() -> Any:
         synthetic_sets=synthetic_sets or 0,
         organisation=g.user.organisation,
         current=_current_campaigns(org_id) if can_use("campaigns.index") else [],
+        plan_start=_plan_start(org_id),
         status_labels=STATUS_LABELS,
     )
+
+
+def _plan_start(org_id: int) -> str:
+    """Where "Plan a campaign" leads: straight to the only set of areas that has incident data
+    (the usual case, and the demo's), else to the list of sets to pick from."""
+    ready = db.session.scalars(
+        select(IncidentSet.boundary_set_id)
+        .where(IncidentSet.organisation_id == org_id, IncidentSet.status == "ready")
+        .distinct()
+        .limit(2)
+    ).all()
+    if len(ready) == 1:
+        return url_for("targeting.boundary_set", set_id=ready[0])
+    return url_for("targeting.index")
 
 
 def _current_campaigns(org_id: int) -> list[dict[str, Any]]:
@@ -110,6 +131,13 @@ def _attention(campaign: Campaign, last_recorded: Any, today: date) -> list[str]
     if last_recorded is not None and reach.over_population(campaign.id):
         items.append(_("Some areas show more people reached than live there: check the figures."))
     return items
+
+
+@bp.route("/help/terms")
+def glossary() -> Any:
+    """What the method's words mean, in plain language: every term on the ranking links here."""
+    entries = plain_words.glossary_entries(current_app.config["SETTINGS"].suppression_k)
+    return render_template("pages/glossary.html", entries=entries)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -8,11 +8,13 @@ language.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Final
 
 import pandas as pd
+from babel.lists import format_list
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent, gettext, ngettext
+from flask_babel import format_decimal, format_percent, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -29,7 +31,9 @@ from ..models import CampaignDraft, RankingRun, Role
 from ..plain_text import strip_controls
 from ..queries import org_boundary_set, org_owned
 from ..services import audit
+from ..services import campaigns as campaign_service
 from ..services import ranking as service
+from . import plain_words
 
 bp = Section("rankings", __name__, url_prefix="/targeting", roles={Role.ADMIN, Role.COORDINATOR})
 
@@ -37,10 +41,16 @@ PAGE_SIZE: Final = 50
 SORTABLE: Final = ("rank", "name", "score", "count", "population", "eb_rate", "gi_z", "trend", "pattern")
 
 FACTOR_LABELS: Final = {
-    "rate": _l("Smoothed rate"),
-    "hotspot": _l("Hot spot (Gi* z)"),
+    "rate": _l("Rate per 100,000 (smoothed)"),
+    "hotspot": _l("Cluster strength"),
     "trend": _l("Trend"),
     "volume": _l("Number of incidents"),
+}
+FACTOR_HELP: Final = {
+    "rate": (_l("How often incidents happen for the number of residents."), "rate"),
+    "hotspot": (_l("Whether the area and its neighbours together stand out."), "cluster"),
+    "trend": (_l("Whether incidents have been rising over the years."), "trend"),
+    "volume": (_l("How many incidents there were: where most people can be helped."), "score"),
 }
 TREND_LABELS: Final = {
     "rising": _l("rising"),
@@ -77,8 +87,12 @@ BIN_LABELS: Final = {
 }
 
 
-def explanation(reasons: str | None, period: str) -> str:
-    """The area's reason codes as one sentence in the user's language."""
+def explanation(reasons: str | None, period: str, *, tested: int | None = None) -> str:
+    """The area's reason codes as one sentence in the user's language.
+
+    With `tested` (how many areas the hot-spot test covered), an area whose own test would pass
+    but which is not a hot spot once every area's test is allowed for says so: otherwise a
+    cluster strength of 2.5 marked "not a hot spot" beside 2.9 marked "90 %" looks like an error."""
     parts: list[str] = []
     for item in filter(None, (reasons or "").split(";")):
         key, _sep, value = item.partition(":")
@@ -111,9 +125,9 @@ def explanation(reasons: str | None, period: str) -> str:
         elif key == "few_incidents":
             parts.append(gettext("few incidents"))
         elif key == "indicator_high":
-            parts.append(gettext("high %(indicator)s", indicator=value))
+            parts.append(gettext("high %(indicator)s", indicator=plain_words.indicator(value).lower()))
         elif key == "indicator_low":
-            parts.append(gettext("low %(indicator)s", indicator=value))
+            parts.append(gettext("low %(indicator)s", indicator=plain_words.indicator(value).lower()))
         elif key == "no_factor":
             parts.append(gettext("no single factor stands out; combined score %(score)s of 100", score=value))
         elif key == "isolated":
@@ -123,8 +137,28 @@ def explanation(reasons: str | None, period: str) -> str:
         elif key == "hidden_count":
             parts.append(gettext("fewer than %(k)s incidents, so the count is hidden and every figure uses the "
                                  "number expected from the population instead", k=value))
+    if tested is not None:
+        parts.append(
+            gettext("the cluster looks strong, but is not significant after allowing for testing %(n)s areas at once",
+                    n=format_decimal(tested))
+        )  # fmt: skip
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def _near_miss(row: Mapping[str, Any]) -> bool:
+    """Significant at 90 % on its own test, not after the false-discovery-rate adjustment."""
+    p = row.get("gi_p")
+    return bool(row.get("gi_bin") == 0 and p is not None and p <= 0.10 and (row.get("gi_z") or 0) > 0)
+
+
+def row_explanation(row: Mapping[str, Any], period: str, tested: int) -> str:
+    return explanation(row.get("reasons"), period, tested=tested if _near_miss(row) else None)
+
+
+def tested_areas(meta: Mapping[str, Any], total: int) -> int:
+    """How many areas the hot-spot test covered: all but those without population or neighbours."""
+    return max(0, total - int(meta.get("no_population") or 0) - int(meta.get("isolated") or 0))
 
 
 def _ranking_refusal(exc: RankingInputError) -> str:
@@ -153,7 +187,7 @@ def rank_form(set_id: int) -> Any:
     periods = service.available_periods(incident_set)
     indicators = service.indicator_columns(bset)
     errors: list[str] = []
-    values: dict[str, Any] = {f"w_{k}": v for k, v in DEFAULT_WEIGHTS.items()}
+    values: dict[str, Any] = {f"w_{k}": format_decimal(v * 10) for k, v in DEFAULT_WEIGHTS.items()}
     values.update({f"w_{name}": 0.0 for name in indicators})
     values["period"] = periods[-1] if periods else ""
     values["smoothing"] = "global"
@@ -188,21 +222,32 @@ def rank_form(set_id: int) -> Any:
                 errors.append(_ranking_refusal(exc))
             else:
                 return redirect(url_for("rankings.run", run_id=run.id))
-    recent = db.session.scalars(
-        select(RankingRun).where(RankingRun.boundary_set_id == bset.id).order_by(RankingRun.id.desc()).limit(5)
-    ).all()
     return render_template(
         "targeting/rank_form.html",
         bset=bset,
         incident_set=incident_set,
         periods=periods,
         indicators=indicators,
+        indicator_labels={name: plain_words.indicator(name) for name in indicators},
         factors=FACTORS,
         factor_labels=FACTOR_LABELS,
+        factor_help=FACTOR_HELP,
         values=values,
         errors=errors,
-        recent=recent,
+        recent=recent_rankings(bset.id),
     ), (422 if errors else 200)
+
+
+def recent_rankings(set_id: int, limit: int = 10) -> list[RankingRun]:
+    """A boundary set's latest finished rankings, newest first, for the set's pages to list."""
+    return list(
+        db.session.scalars(
+            select(RankingRun)
+            .where(RankingRun.boundary_set_id == set_id, RankingRun.status == "done")
+            .order_by(RankingRun.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _sorted_rows(frame: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame:
@@ -212,27 +257,86 @@ def _sorted_rows(frame: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame
     return frame.sort_values([sort, "rank"], ascending=[ascending, True], na_position="last", kind="stable")
 
 
+def _selection(frame: pd.DataFrame, segments: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The areas and groups chosen so far: from the query string once the user has chosen
+    (`chosen=1`), else the top-ranked areas and the three first groups as a starting point.
+
+    The choice travels in the URL of every page, sort and map link, so a tick on page 2 does
+    not undo the ticks of page 1, and it works without JavaScript."""
+    valid = set(frame["area_id"].astype(str))
+    valid_groups = [str(x.get("segment")) for x in segments if x.get("rank")]
+    if request.args.get("chosen"):
+        areas = list(dict.fromkeys(a for a in request.args.getlist("area") if a in valid))
+        groups = [g for g in dict.fromkeys(request.args.getlist("segment")) if g in valid_groups]
+        return areas, groups
+    return service.top_area_ids(frame), valid_groups[:3]
+
+
+def _summary(frame: pd.DataFrame, meta: Mapping[str, Any], tested: int) -> str:
+    """One sentence a coordinator can repeat: which areas stand out, where, and how many are hot spots."""
+    top = frame.loc[frame["rank"].notna()].nsmallest(service.SEGMENT_AREAS, "rank")
+    if top.empty:
+        return ""
+    names = format_list([str(n) for n in top["name"]], locale=str(get_locale()))
+    where = plain_words.direction_phrase(meta.get("top_direction"))
+    n = len(top)
+    sentence = (
+        ngettext("%(num)s area stands out, %(where)s: %(names)s.", "%(num)s areas stand out, most of them %(where)s: "
+                 "%(names)s.", n, where=where, names=names)
+        if where else ngettext("%(num)s area stands out: %(names)s.", "%(num)s areas stand out: %(names)s.", n,
+                               names=names)
+    )  # fmt: skip
+    hot = int((top["gi_bin"].fillna(0) > 0).sum())
+    if hot:
+        sentence += " " + ngettext(
+            "%(num)s of them is part of a hot spot, a cluster of high rates unlikely to be chance among the "
+            "%(tested)s areas tested.",
+            "%(num)s of them are part of hot spots, clusters of high rates unlikely to be chance among the "
+            "%(tested)s areas tested.",
+            hot,
+            tested=format_decimal(tested),
+        )
+    return sentence
+
+
+def _years(periods: list[str]) -> str:
+    if len(periods) > 1:
+        return gettext("%(first)s to %(last)s", first=periods[0], last=periods[-1])
+    return periods[0] if periods else ""
+
+
+def _order(sort: str, direction: str) -> tuple[str, str]:
+    """`order=col:dir` from a header button overrides the current `sort` and `dir`."""
+    if order := request.args.get("order"):
+        col, _sep, way = order.partition(":")
+        sort, direction = col, way
+    return (sort if sort in SORTABLE else "rank"), ("desc" if direction == "desc" else "asc")
+
+
 @bp.route("/runs/<int:run_id>")
 def run(run_id: int) -> Any:
     ranking = org_run(run_id)
     if ranking.status != "done":
         return render_template("targeting/run_progress.html", run=ranking), (500 if ranking.status == "failed" else 200)
     frame = service.run_frame(ranking)
-    sort = request.args.get("sort", "rank")
-    sort = sort if sort in SORTABLE else "rank"
-    direction = "desc" if request.args.get("dir") == "desc" else "asc"
-    frame = _sorted_rows(frame, sort, direction)
-    total = len(frame)
+    sort, direction = _order(request.args.get("sort", "rank"), request.args.get("dir", "asc"))
+    segments = ranking.segments or []
+    chosen_areas, chosen_groups = _selection(frame, segments)
+    ordered = _sorted_rows(frame, sort, direction)
+    total = len(ordered)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(int_arg(request.args, "page", 1), pages)
-    shown = frame.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    page = 1 if request.args.get("order") else min(int_arg(request.args, "page", 1), pages)
+    shown = ordered.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     meta = ranking.meta or {}
     period = str(meta.get("period", ""))
+    tested = tested_areas(meta, total)
     rows = [
-        {**row, "explanation_text": explanation(row.get("reasons"), period)}
+        {**row, "explanation_text": row_explanation(row, period, tested)}
         for row in shown.astype(object).where(shown.notna(), None).to_dict(orient="records")
     ]
-    top_codes = service.top_area_ids(frame)
+    on_page = {str(r["area_id"]) for r in rows}
+    weights = meta.get("weights") or {}
+    weight_total = sum(weights.values()) or 1
     return render_template(
         "targeting/run.html",
         run=ranking,
@@ -244,14 +348,24 @@ def run(run_id: int) -> Any:
         page=page,
         pages=pages,
         total=total,
+        tested=tested,
+        summary=_summary(frame, meta, tested),
+        weights={k: v * 10 / weight_total for k, v in weights.items()},
         trend_labels=TREND_LABELS,
         pattern_labels=PATTERN_LABELS,
         bin_labels=BIN_LABELS,
-        factor_labels=FACTOR_LABELS,
-        segments=ranking.segments or [],
+        factor_labels={**FACTOR_LABELS, **{k: plain_words.indicator(k) for k in weights if k not in FACTOR_LABELS}},
+        segments=segments,
+        segment_years=_years(meta.get("segment_periods") or [period]),
+        segment_by_text=format_list(
+            [str(plain_words.ATTRIBUTES.get(c, c)) for c in meta.get("segment_by") or []] or ["–"],
+            locale=str(get_locale()),
+        ),
+        group_names={str(x.get("segment")): plain_words.group_name(x) for x in segments},
         types=meta.get("exploitation_types", []),
-        top_codes=top_codes,
-        sortable=SORTABLE,
+        chosen_areas=chosen_areas,
+        chosen_groups=chosen_groups,
+        chosen_elsewhere=[a for a in chosen_areas if a not in on_page],
         map_labels=_map_labels(),
         segment_areas=service.SEGMENT_AREAS,
     )
@@ -271,6 +385,16 @@ def _map_labels() -> dict[str, str]:
         "count": gettext("Incidents: {n}"),
         "suppressed": gettext("suppressed (small count)"),
         "legend_title": gettext("Hot-spot class"),
+        "score_title": gettext("Score (0 to 100)"),
+        "score_classes": [
+            [0, 20, "#fff5eb", gettext("%(low)s to %(high)s", low=0, high=20)],
+            [20, 40, "#fdd0a2", gettext("%(low)s to %(high)s", low=20, high=40)],
+            [40, 60, "#fd8d3c", gettext("%(low)s to %(high)s", low=40, high=60)],
+            [60, 80, "#d94801", gettext("%(low)s to %(high)s", low=60, high=80)],
+            [80, 100.001, "#7f2704", gettext("%(low)s to %(high)s", low=80, high=100)],
+        ],
+        "score": gettext("Score {n}"),
+        "legend_toggle": gettext("Legend"),
         "error": gettext("The map could not be loaded."),
     }
 
@@ -291,8 +415,11 @@ def _done(run_id: int) -> tuple[RankingRun, pd.DataFrame]:
 @bp.route("/runs/<int:run_id>/map.geojson")
 def run_geojson(run_id: int) -> Response:
     ranking, frame = _done(run_id)
-    period = str((ranking.meta or {}).get("period", ""))
-    frame["explanation"] = [explanation(r, period) for r in frame["reasons"]]
+    meta = ranking.meta or {}
+    period = str(meta.get("period", ""))
+    tested = tested_areas(meta, len(frame))
+    records = frame[["reasons", "gi_bin", "gi_p", "gi_z"]].astype(object).where(frame.notna(), None)
+    frame["explanation"] = [row_explanation(r, period, tested) for r in records.to_dict(orient="records")]
     areas = service.load_shapes(ranking.boundary_set)
     data = ranking_bytes(frame, "geojson", areas=areas)
     return Response(data, mimetype="application/geo+json")
@@ -364,18 +491,55 @@ def run_segments_csv(run_id: int) -> Response:
     )
 
 
-@bp.route("/runs/<int:run_id>/plan", methods=["POST"])
-def plan_campaign(run_id: int) -> Any:
-    ranking, frame = _done(run_id)
-    codes = [c for c in request.form.getlist("area") if c in set(frame["area_id"])]
-    segments = [s for s in request.form.getlist("segment") if s in {x.get("segment") for x in ranking.segments or []}]
-    if not codes:
-        flash(gettext("Choose at least one area for the campaign."), "error")
-        return redirect(url_for("rankings.run", run_id=run_id) + "#plan")
+def _chosen_for_plan(ranking: RankingRun, frame: pd.DataFrame, args: Any) -> tuple[list[str], list[str]]:
+    valid = set(frame["area_id"].astype(str))
+    groups = {str(x.get("segment")) for x in ranking.segments or [] if x.get("rank")}
+    codes = list(dict.fromkeys(c for c in args.getlist("area") if c in valid))
+    segments = list(dict.fromkeys(s for s in args.getlist("segment") if s in groups))
+    return codes, segments
+
+
+def _languages(ranking: RankingRun, segments: list[str]) -> list[str]:
     languages: list[str] = []
     for seg in ranking.segments or []:
         if seg.get("segment") in segments:
             languages += [lang for lang in seg.get("languages") or [] if lang not in languages]
+    return languages or ["en"]
+
+
+@bp.route("/runs/<int:run_id>/plan", methods=["GET", "POST"])
+def plan_campaign(run_id: int) -> Any:
+    """Step 4 of the guided path: read back what was chosen, name it, and plan the campaign.
+
+    GET shows the choice (areas with their rank and reason, groups with their languages) so the
+    coordinator sees exactly what will be saved; POST saves it as a draft and, unless only the
+    draft was asked for, plans the campaign from it and opens its form for dates and channels."""
+    ranking, frame = _done(run_id)
+    source = request.form if request.method == "POST" else request.args
+    codes, segments = _chosen_for_plan(ranking, frame, source)
+    back = url_for("rankings.run", run_id=run_id, chosen=1, area=codes, segment=segments, _anchor="ranked")
+    if not codes:
+        flash(gettext("Choose at least one area for the campaign."), "error")
+        return redirect(back)
+    languages = _languages(ranking, segments)
+    if request.method == "GET":
+        meta = ranking.meta or {}
+        period = str(meta.get("period", ""))
+        chosen = frame.loc[frame["area_id"].astype(str).isin(codes)].sort_values("rank", na_position="last")
+        rows = chosen.astype(object).where(chosen.notna(), None).to_dict(orient="records")
+        tested = tested_areas(meta, len(frame))
+        return render_template(
+            "targeting/plan.html",
+            run=ranking,
+            areas=[{**r, "why": row_explanation(r, period, tested)} for r in rows],
+            groups=[x for x in ranking.segments or [] if x.get("segment") in segments],
+            group_names={str(x.get("segment")): plain_words.group_name(x) for x in ranking.segments or []},
+            codes=codes,
+            segments=segments,
+            languages=languages,
+            back=back,
+            default_name=gettext("Campaign for %(n)s areas of %(set)s", n=len(codes), set=ranking.boundary_set.name),
+        )
     name = strip_controls(request.form.get("name"))[:200] or gettext(
         "Campaign for %(n)s areas of %(set)s", n=len(codes), set=ranking.boundary_set.name
     )
@@ -386,14 +550,49 @@ def plan_campaign(run_id: int) -> Any:
         name=name,
         area_codes=codes,
         segments=segments,
-        languages=languages or ["en"],
+        languages=languages,
         created_by_id=g.user.id,
     )
     db.session.add(draft)
     db.session.flush()
     audit.record(g.actor, "campaign_draft.create", "campaign_draft", draft.id, areas=len(codes), segments=len(segments))
+    if request.form.get("then") == "plan":
+        campaign = campaign_service.from_draft(g.actor, draft)
+        flash(gettext("Campaign “%(name)s” planned with %(n)s areas: add its dates and channels, then schedule it.",
+                      name=campaign.name, n=len(codes)), "success")  # fmt: skip
+        return redirect(url_for("campaigns.edit", campaign_id=campaign.id))
     flash(gettext("Campaign draft saved with %(n)s areas.", n=len(codes)), "success")
     return redirect(url_for("campaigns.index"))
+
+
+@bp.app_template_filter("source_label")
+def source_label_filter(source: str | None) -> str:
+    """A data source's first sentence: enough for a table cell; the set's own page shows it all."""
+    text = (source or "").strip()
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
+
+
+@bp.app_template_filter("about")
+def about_filter(low: Any, high: Any = None) -> str:
+    return plain_words.about(low, high)
+
+
+@bp.app_template_filter("attribute_name")
+def attribute_name_filter(name: str) -> str:
+    return str(plain_words.ATTRIBUTES.get(name, name))
+
+
+@bp.app_template_filter("exploitation_type")
+def exploitation_type_filter(code: str) -> str:
+    return plain_words.exploitation_type(str(code))
+
+
+@bp.app_template_filter("group_name")
+def group_name_filter(segment: str) -> str:
+    """A stored group key ("GT · male", as drafts keep it) in words; keys are "a · b · c" in the
+    order nationality, age band, sex of the grouping they came from."""
+    return plain_words.group_key_name(segment)
 
 
 @bp.app_template_filter("share")

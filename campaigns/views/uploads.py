@@ -9,6 +9,13 @@ its original name too), and is deleted after the import or, never imported, by t
 database would only find at the import (a null shape, a population or year no INTEGER column
 holds, a set name already taken) are named at the check, and the import answers a 422 page,
 never a 500, if one still slips through.
+
+Table files (incident counts and points, indicators) whose header does not name the columns the
+importer expects get a column-mapping step first: the file is parked, the page proposes which of
+its columns holds each required one (`targeting.inputs.guess_columns`), and the coordinator
+confirms or corrects; the check then reads the parked file with that mapping, so nothing is
+uploaded twice. Every upload page offers a template with the exact header (`template`), built
+from the same column definitions (`targeting.inputs.LAYOUTS`) the readers use.
 """
 
 from __future__ import annotations
@@ -20,22 +27,36 @@ from typing import Any, Final
 import geopandas
 import pandas as pd
 import shapely
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
+from targeting.csv_cells import csv_text
+from targeting.demo import DEMO_SETS
 from targeting.inputs import (
+    FILE_KINDS,
+    LAYOUTS,
+    FileKind,
     Issue,
     ValidationReport,
     check_area_ids,
+    find_column,
+    guess_columns,
+    needs_mapping,
     read_areas,
+    read_columns,
+    read_head,
     read_indicators,
+    small_count_cells,
+    template_table,
 )
 from targeting.privacy import published_count
 
 from ..access import Section
 from ..bounded_ints import db_int
+from ..downloads import attachment
 from ..extensions import db
 from ..models import Area, BoundarySet, IncidentSet, Role, utcnow
 from ..plain_text import strip_controls, uploaded_filename
@@ -73,7 +94,23 @@ def _uploaded() -> tuple[str, bytes] | None:
     return name, file.read()
 
 
-def _preview(frame: pd.DataFrame) -> dict[str, Any]:
+def _preview(
+    frame: pd.DataFrame,
+    report: ValidationReport | None = None,
+    upload: tuple[str, bytes] | None = None,
+    layout: FileKind | None = None,
+) -> dict[str, Any] | None:
+    """The first rows to show under the check: the file's own rows as typed when it is a CSV
+    (so a bad value is shown as the coordinator wrote it, marked), else the rows as read.
+
+    Small counts (1 to k-1) are never echoed back, not even the uploader's own: in a counts file
+    the count column's small numbers show as "•". A value that is no count ('twelve') is shown:
+    a word discloses nothing, and the coordinator has to see it to fix it."""
+    raw = read_head(upload, PREVIEW_ROWS) if upload is not None and layout is not None else None
+    if raw is not None and len(raw.columns):
+        return _raw_preview(frame, raw, report, layout)
+    if frame.empty:
+        return None
     table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).head(PREVIEW_ROWS)
     if "count" in table.columns:  # even the uploader's own small counts are not echoed back
         k = current_app.config["SETTINGS"].suppression_k
@@ -81,10 +118,165 @@ def _preview(frame: pd.DataFrame) -> dict[str, Any]:
         table["count"] = table["count"].astype(object).where(~((values >= 1) & (values < k)), "•")
     return {
         "columns": [str(c) for c in table.columns],
-        "rows": table.astype(object).where(table.notna(), "").values.tolist(),
+        "rows": [
+            {"number": None, "problem": None, "cells": [{"value": v, "problem": None} for v in row]}
+            for row in table.astype(object).where(table.notna(), "").values.tolist()
+        ],
         # A file of a few incidents is a small count too: the caption then gives no number.
         "total_shown": None if _few(len(frame)) else len(frame),
+        "raw": False,
     }
+
+
+def _raw_preview(
+    frame: pd.DataFrame, raw: pd.DataFrame, report: ValidationReport | None, layout: FileKind | None
+) -> dict[str, Any]:
+    columns = [str(c) for c in raw.columns]
+    cells: dict[tuple[int, str | None], str] = {}
+    for issue in report.issues if report is not None else []:
+        for row in issue.head_rows or issue.rows:
+            key = (row, issue.column if issue.column in columns else None)
+            if cells.get(key) != "error":
+                cells[key] = issue.severity
+    hidden = pd.DataFrame(False, index=raw.index, columns=raw.columns)
+    if layout == "counts":
+        count_c = find_column(columns, _given("counts")["count"])
+        if count_c is not None:
+            hidden[count_c] = small_count_cells(raw[count_c], current_app.config["SETTINGS"].suppression_k)
+    rows = []
+    for position, values in zip(raw.index, raw.astype(str).to_numpy().tolist(), strict=True):
+        number = int(position) + 2
+        rows.append({
+            "number": number,
+            "problem": cells.get((number, None)),
+            "cells": [
+                {"value": "•" if hidden.at[position, column] else value, "problem": cells.get((number, column))}
+                for column, value in zip(columns, values, strict=True)
+            ],
+        })  # fmt: skip
+    total = len(frame)
+    dropped = next((i for i in (report.issues if report else []) if i.code == "rows_dropped"), None)
+    if dropped is not None:
+        total = int(dropped.params.get("total", total))
+    mapped = {}
+    if layout is not None:
+        given = _given(layout)
+        for spec in LAYOUTS[layout].required:
+            found = find_column(columns, given[spec.name])
+            if found is not None:
+                mapped[found] = spec.name
+    return {
+        "columns": columns,
+        "mapped": mapped,
+        "rows": rows,
+        "total_shown": None if frame.empty or _few(total) else total,
+        "raw": True,
+        "layout": layout,
+    }
+
+
+# The form field that names the file's column for each required column of a table file.
+FORM_FIELDS: Final[dict[str, str]] = {
+    "area_id": "area_field",
+    "period": "period_field",
+    "count": "count_field",
+    "date": "date_field",
+    "latitude": "lat_field",
+    "longitude": "lon_field",
+}
+FIELD_LABELS: Final = {
+    "area_id": _l("Area id"),
+    "period": _l("Period (year)"),
+    "count": _l("Number of incidents"),
+    "date": _l("Date of the incident"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+}
+FIELD_HINTS: Final = {
+    "area_id": _l("The id of the area exactly as in this boundary set; leading zeros count."),
+    "period": _l("A year, for example 2021."),
+    "count": _l("A whole number, 0 or more."),
+    "date": _l("A date as year-month-day, for example 2021-07-15."),
+    "latitude": _l("Decimal degrees from -90 to 90, for example 33.749."),
+    "longitude": _l("Decimal degrees from -180 to 180, for example -84.388."),
+}
+
+
+def _given(layout: FileKind) -> dict[str, str]:
+    """The file's column for each required column, as the form names it (the expected name when blank)."""
+    form = request.form
+    return {
+        spec.name: (strip_controls(form.get(FORM_FIELDS[spec.name])) or spec.name)[:200]
+        for spec in LAYOUTS[layout].required
+    }
+
+
+def _mapping_step(
+    layout: FileKind, columns: list[str], guess: bool = True
+) -> dict[str, Any]:
+    """What the mapping form shows: one select per required column, pre-filled with the guess."""
+    given = _given(layout)
+    chosen = guess_columns(columns, layout, given) if guess else {
+        name: find_column(columns, value) for name, value in given.items()}  # fmt: skip
+    return {
+        "columns": columns,
+        "fields": [
+            {
+                "name": FORM_FIELDS[spec.name],
+                "expected": spec.name,
+                "label": FIELD_LABELS[spec.name],
+                "hint": FIELD_HINTS[spec.name],
+                "choice": chosen.get(spec.name) or "",
+            }
+            for spec in LAYOUTS[layout].required
+        ],
+    }
+
+
+def _mapping_problem(layout: FileKind, columns: list[str]) -> str | None:
+    """A message when the submitted mapping leaves a required column unchosen or uses one column twice."""
+    given = _given(layout)
+    unchosen = [str(FIELD_LABELS[name]) for name, value in given.items() if find_column(columns, value) is None]
+    if unchosen:
+        return gettext(
+            "Choose the file's column for: %(fields)s. If the file has no such column, add it (see the template).",
+            fields=", ".join(unchosen),
+        )
+    by_column: dict[str, list[str]] = {}
+    for name, value in given.items():
+        by_column.setdefault(str(find_column(columns, value)), []).append(str(FIELD_LABELS[name]))
+    twice = next(((column, names) for column, names in by_column.items() if len(names) > 1), None)
+    if twice is not None:
+        return gettext(
+            "Column “%(column)s” is chosen for %(fields)s; each needs a column of its own.",
+            column=twice[0],
+            fields=" / ".join(twice[1]),
+        )
+    return None
+
+
+def _demo_spec_title(bset: BoundarySet | None) -> str | None:
+    """The demo data set's title when `bset` is one of the bundled demo sets (their ids are FIPS codes)."""
+    if bset is None:
+        return None
+    return next(
+        (
+            spec.title
+            for spec in DEMO_SETS.values()
+            # the source as loaded; a set loaded before the demo's source text changed keeps its title
+            if spec.source == bset.source or (spec.title == bset.name and "libpysal" in bset.source)
+        ),
+        None,
+    )
+
+
+def _example_ids(bset: BoundarySet | None, n: int = 3) -> list[tuple[str, str]]:
+    if bset is None:
+        return []
+    rows = db.session.execute(
+        select(Area.code, Area.name).where(Area.boundary_set_id == bset.id).order_by(Area.code).limit(n)
+    ).all()
+    return [(str(code), str(name)) for code, name in rows]
 
 
 def _render(
@@ -104,6 +296,13 @@ def _render(
         token=token,
         bset=bset,
         form=request.form,
+        layouts=LAYOUTS,
+        form_fields=FORM_FIELDS,
+        field_labels=FIELD_LABELS,
+        field_hints=FIELD_HINTS,
+        demo_title=_demo_spec_title(bset),
+        example_ids=_example_ids(bset),
+        suppression_k=current_app.config["SETTINGS"].suppression_k,
         **extra,
     ), status
 
@@ -155,15 +354,21 @@ def _check_then_import(
     bset: BoundarySet | None = None,
     precheck: Precheck | None = None,
     prepare: Prepare | None = None,
+    layout: Callable[[], FileKind] | None = None,
 ) -> Any:
     """The one flow every upload follows: check and preview, then import the parked file.
 
     The file is read again at import (the same bytes give the same result), so nothing but the
     bytes and the original file name wait between the two requests. `precheck` returns a
     message about the form (a set name already taken, a year that is no year); it runs at both
-    steps, so the import never meets a problem the check could have named."""
+    steps, so the import never meets a problem the check could have named.
+
+    `layout` gives the kind of table file the form describes; a CSV whose header lacks a required
+    column of it is parked and answered with the column-mapping step (a form posting
+    `step=map` with the token), and the check then runs on the parked bytes with that mapping."""
     if request.method == "GET":
         return _render(kind, None, None, None, bset)
+    table = layout() if layout is not None else None
     token = request.form.get("token")
     if token:
         try:
@@ -174,9 +379,12 @@ def _check_then_import(
         problem = precheck() if precheck else None
         if problem:
             return _render(kind, None, None, None, bset, status=422, form_error=problem)
+        if request.form.get("step") == "map" and table is not None:
+            return _check_mapped(kind, check, (parked.name, parked.data), token, table, bset, prepare)
         frame, report = _checked(check, parked.name, parked.data, prepare)
         if not report.ok:
-            return _render(kind, report, _preview(frame), None, bset, status=422)
+            return _render(kind, report, _preview(frame, report, (parked.name, parked.data), table), None, bset,
+                           status=422)  # fmt: skip
         try:
             response = store(parked.name, frame, parked.data)
             db.session.flush()
@@ -202,9 +410,39 @@ def _check_then_import(
     problem = precheck() if precheck else None
     if problem:
         return _render(kind, None, None, None, bset, status=422, form_error=problem)
+    if table is not None:
+        columns = read_columns(upload)
+        if columns is not None and needs_mapping(columns, table, _given(table)):
+            token = _park(*upload)
+            return _render(kind, None, None, token, bset, mapping=_mapping_step(table, columns))
     frame, report = _checked(check, *upload, prepare)
     token = _park(*upload) if report.ok else None
-    return _render(kind, report, _preview(frame), token, bset, status=200 if report.ok else 422)
+    return _render(kind, report, _preview(frame, report, upload, table), token, bset,
+                   status=200 if report.ok else 422)  # fmt: skip
+
+
+def _check_mapped(
+    kind: str,
+    check: Check,
+    upload: tuple[str, bytes],
+    token: str,
+    table: FileKind,
+    bset: BoundarySet | None,
+    prepare: Prepare | None,
+) -> Any:
+    """The check of a parked file with the columns the coordinator chose; the mapping form stays
+    (with the same parked file) until the check passes, so a wrong choice is corrected in place."""
+    columns = read_columns(upload) or []
+    problem = _mapping_problem(table, columns)
+    if problem:
+        return _render(kind, None, None, token, bset, status=422, form_error=problem,
+                       mapping=_mapping_step(table, columns, guess=False))  # fmt: skip
+    frame, report = _checked(check, *upload, prepare)
+    preview = _preview(frame, report, upload, table)
+    if report.ok:
+        return _render(kind, report, preview, token, bset)
+    return _render(kind, report, preview, token, bset, status=422,
+                   mapping=_mapping_step(table, columns, guess=False))  # fmt: skip
 
 
 def _few(n: int) -> bool:
@@ -363,6 +601,9 @@ def _import_options(filename: str) -> dict[str, Any]:
         "date_field": form.get("date_field", "date").strip() or "date",
         "lat_field": form.get("lat_field", "latitude").strip() or "latitude",
         "lon_field": form.get("lon_field", "longitude").strip() or "longitude",
+        "area_field": form.get("area_field", "area_id").strip() or "area_id",
+        "period_field": form.get("period_field", "period").strip() or "period",
+        "count_field": form.get("count_field", "count").strip() or "count",
     }
 
 
@@ -484,7 +725,12 @@ def incidents(set_id: int) -> Any:
             return gettext("A set named “%(name)s” already exists; choose another name.", name=set_name)
         return None
 
-    return _check_then_import("incidents", check, store, bset=bset, precheck=precheck, prepare=shapes)
+    def layout() -> FileKind:
+        return "counts" if request.form.get("incident_kind") == "counts" else "points"
+
+    return _check_then_import(
+        "incidents", check, store, bset=bset, precheck=precheck, prepare=shapes, layout=layout
+    )
 
 
 def _incident_set_name() -> str:
@@ -547,7 +793,7 @@ def indicators(set_id: int) -> Any:
     shapes = _loader(lambda: load_shapes(bset))
 
     def check(name: str, data: bytes) -> tuple[pd.DataFrame, ValidationReport]:
-        table, report = read_indicators((name, data))
+        table, report = read_indicators((name, data), area_col=_given("indicators")["area_id"])
         if report.ok and len(table):
             report.extend(check_area_ids(table, shapes()).issues)
         return table, report
@@ -557,7 +803,7 @@ def indicators(set_id: int) -> Any:
         flash(gettext("Indicators added to %(n)s areas.", n=changed), "success")
         return redirect(url_for("rankings.rank_form", set_id=bset.id))
 
-    return _check_then_import("indicators", check, store, bset=bset, prepare=shapes)
+    return _check_then_import("indicators", check, store, bset=bset, prepare=shapes, layout=lambda: "indicators")
 
 
 def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
@@ -581,3 +827,34 @@ def _import_indicators(bset: BoundarySet, table: pd.DataFrame) -> int:
         )
     audit.record(g.actor, "indicators.import", "boundary_set", bset.id, areas=len(updates), columns=len(columns))
     return len(updates)
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+@bp.route("/sets/<int:set_id>/templates/<kind>.csv")
+def template(set_id: int, kind: str) -> Response:
+    """A CSV with the exact header the importer of `kind` expects and a few example rows naming
+    areas of this set (points lie inside them), so it uploads back as it is."""
+    bset = org_boundary_set(set_id)
+    if kind not in FILE_KINDS:
+        abort(404)
+    layout: FileKind = next(k for k in FILE_KINDS if k == kind)
+    rows = db.session.execute(
+        select(Area.code, Area.name, Area.geometry_wkb).where(Area.boundary_set_id == bset.id).order_by(Area.code)
+        .limit(3)
+    ).all()  # fmt: skip
+    if not rows:
+        abort(404)
+    shapes = shapely.from_wkb([wkb for _code, _name, wkb in rows])
+    inside = shapely.point_on_surface(shapes)
+    points = [(float(shapely.get_y(p)), float(shapely.get_x(p))) for p in inside if not shapely.is_empty(p)]
+    table = template_table(
+        layout,
+        [str(code) for code, _name, _wkb in rows],
+        area_names=[str(name) for _code, name, _wkb in rows],
+        points=points,
+        year=utcnow().year - 2,  # a past year, so that no example date lies in the future
+    )
+    text = csv_text([list(table.columns), *table.to_numpy().tolist()])
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": attachment(f"template-{kind}.csv")})

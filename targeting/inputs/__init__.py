@@ -40,6 +40,8 @@ The package is split by what it reads, so each reader can be read on its own:
 * :mod:`~targeting.inputs.areas`, :mod:`~targeting.inputs.incidents`,
   :mod:`~targeting.inputs.counts`, :mod:`~targeting.inputs.indicators` - one reader per kind of file
   (and :func:`check_area_ids` across files).
+* :mod:`~targeting.inputs.columns` - the columns of each kind of table file in one place: guessing
+  which of a file's columns holds each one, and templates with the exact header.
 * :mod:`~targeting.inputs.report` and :mod:`~targeting.inputs.messages` - issues, reports and the
   English text of every issue code.
 
@@ -49,8 +51,21 @@ Import the public names from ``targeting.inputs``; the submodules' ``_`` helpers
 from __future__ import annotations
 
 from .areas import check_area_ids, read_areas
-from .counts import read_counts
-from .files import read_text_table
+from .columns import (
+    FILE_KINDS,
+    LAYOUTS,
+    ColumnSpec,
+    FileKind,
+    Layout,
+    find_column,
+    guess_columns,
+    needs_mapping,
+    reader_arguments,
+    small_count_cells,
+    template_table,
+)
+from .counts import SUPPRESSED_CELL, read_counts
+from .files import read_columns, read_head, read_text_table
 from .incidents import ALLOWED_ATTRIBUTES, read_incidents
 from .indicators import read_indicators
 from .messages import MESSAGES
@@ -59,6 +74,20 @@ from .report import InputError, Issue, ValidationReport
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
+    "FILE_KINDS",
+    "LAYOUTS",
+    "SUPPRESSED_CELL",
+    "ColumnSpec",
+    "FileKind",
+    "Layout",
+    "find_column",
+    "guess_columns",
+    "needs_mapping",
+    "read_columns",
+    "read_head",
+    "reader_arguments",
+    "small_count_cells",
+    "template_table",
     "read_text_table",
     "GRANULARITIES",
     "MESSAGES",

@@ -6,9 +6,12 @@ quarter or month) throughout, which would otherwise be sorted as text and break 
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import pandas as pd
 
+from .columns import LAYOUTS
 from .files import TableSource, _load_csv
 from .identifiers import _identifier_issues
 from .parsing import (
@@ -19,6 +22,7 @@ from .parsing import (
     _as_text,
     _find_column,
     _to_number,
+    _unquote_formula,
     parse_periods,
 )
 from .report import (
@@ -28,10 +32,15 @@ from .report import (
     _examples,
     _flag,
     _issue,
-    _missing_column,
+    _missing_columns,
     _names,
     _rows,
 )
+
+_LABEL: Final = LAYOUTS["counts"].column("area_name").name
+#: What the planner's counts download writes for a count it hides (1 to k-1).
+SUPPRESSED_CELL: Final = "suppressed"
+_SUPPRESSED: Final = SUPPRESSED_CELL
 
 
 def _periods(
@@ -110,34 +119,46 @@ def read_counts(
     columns = list(frame.columns)
     index = frame.index
     area_c, period_c, count_c = (_find_column(columns, c) for c in (area_col, period_col, count_col))
+    # An area's name next to its id (as the planner's own download writes it) helps whoever edits
+    # the file; it is read past without a warning, since names come from the boundaries.
+    label_c = _find_column([c for c in columns if c not in (area_c, period_c, count_c)], _LABEL)
     identifiers = _identifier_issues(
-        frame, exempt=[c for c in (area_c,) if c], name_only=[c for c in (period_c, count_c) if c]
+        frame, exempt=[c for c in (area_c, label_c) if c], name_only=[c for c in (period_c, count_c) if c]
     )
     if identifiers:
         report.extend(identifiers)
         return empty, report
-    for wanted, found, purpose in (
-        (area_col, area_c, "area id"),
-        (period_col, period_c, "period"),
-        (count_col, count_c, "count"),
-    ):
-        if found is None:
-            report.add(_missing_column(wanted, purpose, columns))
-    if area_c is None or period_c is None or count_c is None:
+    missing = [
+        (wanted, purpose)
+        for wanted, found, purpose in (
+            (area_col, area_c, "area id"),
+            (period_col, period_c, "period"),
+            (count_col, count_c, "count"),
+        )
+        if found is None
+    ]
+    issue = _missing_columns(missing, columns)
+    if issue is not None or area_c is None or period_c is None or count_c is None:
+        if issue is not None:
+            report.add(issue)
         return empty, report
-    dropped = [c for c in columns if c not in (area_c, period_c, count_c)]
+    dropped = [c for c in columns if c not in (area_c, period_c, count_c, label_c)]
     if dropped:
         report.add(
             _issue("warning", "columns_dropped", columns=_names(dropped), kept=_names([area_c, period_c, count_c]))
         )
 
-    ids = _as_text(frame[area_c])
+    ids = _unquote_formula(_as_text(frame[area_c]))
     no_id = ids == ""
     _flag(report, no_id, "error", "missing_id", index, column=area_c)
     periods, no_period, granularity = _periods(frame[period_c], period_c, index, report)
 
     values, blank, bad = _to_number(frame[count_c], loaded.delimiter)
     _flag(report, blank, "error", "count_missing", index, column=count_c)
+    if bad.any():  # the word the planner's download writes for a hidden small count
+        suppressed = bad & (_as_text(frame[count_c]).str.lower() == _SUPPRESSED)
+        _flag(report, suppressed, "error", "count_suppressed", index, column=count_c)
+        bad = bad & ~suppressed
     fractional = values.notna() & (np.mod(values.fillna(0.0), 1) != 0)
     not_integer = bad | fractional
     if not_integer.any():

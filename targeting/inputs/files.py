@@ -353,3 +353,30 @@ def read_text_table(source: TableSource) -> tuple[pd.DataFrame | None, Validatio
     report = ValidationReport()
     table = _load_csv(source, report)
     return table.frame, report
+
+
+_HEAD_BYTES: Final = 256 * 1024
+
+
+def read_head(source: tuple[str, bytes], rows: int = 10) -> pd.DataFrame | None:
+    """The header and first ``rows`` data rows of an uploaded CSV, every cell as the user typed it
+    (stripped text), index = data row position as in the readers; None for anything but a CSV
+    whose start can be read on its own.
+
+    Only the file's first 256 KiB are parsed, so a column-mapping step or a preview of a
+    million-row file does not read the file twice. Columns come out as the header names them."""
+    name, data = _file_name(source), bytes(source[1])
+    if _detect_kind(name, data[:8192]) != "text":
+        return None
+    head = data[:_HEAD_BYTES]
+    if len(data) > _HEAD_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    table = _parse_csv(name, head, ValidationReport())  # cut at a line end: no character is split
+    return None if table.frame is None else table.frame.head(rows)
+
+
+def read_columns(source: tuple[str, bytes]) -> list[str] | None:
+    """The header of an uploaded CSV as the user named the columns; None when it is no CSV (a map
+    file, a spreadsheet) or has no data rows."""
+    head = read_head(source, rows=1)
+    return None if head is None else [str(c) for c in head.columns]

@@ -28,7 +28,17 @@ from .parsing import (
     _period_labels,
     _to_number,
 )
-from .report import BoolArray, ValidationReport, _examples, _flag, _issue, _missing_column, _names, _rows
+from .report import (
+    BoolArray,
+    ValidationReport,
+    _examples,
+    _flag,
+    _issue,
+    _missing_column,
+    _missing_columns,
+    _names,
+    _rows,
+)
 
 #: Incident attributes that describe a case, not a person; any other column is dropped or refused.
 ALLOWED_ATTRIBUTES: Final[tuple[str, ...]] = (
@@ -100,13 +110,13 @@ def read_incidents(
         return _empty_incidents([]), report
 
     attrs = {c: _find_column(columns, c) for c in wanted}
-    if date_c is None:
-        report.add(_missing_column(date_col, "incident date", columns))
+    missing = [(date_col, "incident date")] if date_c is None else []
     if geo is None:
-        if lat_c is None:
-            report.add(_missing_column(lat_col, "latitude", columns))
-        if lon_c is None:
-            report.add(_missing_column(lon_col, "longitude", columns))
+        missing += [(wanted, purpose) for wanted, found, purpose in (
+            (lat_col, lat_c, "latitude"), (lon_col, lon_c, "longitude")) if found is None]  # fmt: skip
+    missing_issue = _missing_columns(missing, columns)
+    if missing_issue is not None:
+        report.add(missing_issue)
     if attribute_cols is not None:
         for column in attribute_cols:
             if attrs[column] is None:

@@ -11,12 +11,14 @@ from typing import Final
 import pandas as pd
 
 from .areas import _check_unique_ids
+from .columns import LAYOUTS
 from .files import TableSource, _load_csv
 from .identifiers import _identifier_issues
-from .parsing import _as_text, _column_key, _find_column, _to_number
+from .parsing import _as_text, _column_key, _find_column, _to_number, _unquote_formula
 from .report import ValidationReport, _examples, _flag, _issue, _missing_column, _rows
 
 _SHARE_RE: Final = re.compile(r"^(share|pct)_", re.IGNORECASE)
+_LABEL: Final = LAYOUTS["indicators"].column("area_name").name
 
 
 def read_indicators(source: TableSource, *, area_col: str = "area_id") -> tuple[pd.DataFrame, ValidationReport]:
@@ -36,18 +38,20 @@ def read_indicators(source: TableSource, *, area_col: str = "area_id") -> tuple[
     columns = list(frame.columns)
     index = frame.index
     area_c = _find_column(columns, area_col)
-    identifiers = _identifier_issues(frame, exempt=[area_c] if area_c else [])
+    # An area's name next to its id (as the planner's own download writes it) is not an indicator.
+    label_c = _find_column([c for c in columns if c != area_c], _LABEL)
+    identifiers = _identifier_issues(frame, exempt=[c for c in (area_c, label_c) if c])
     if identifiers:
         report.extend(identifiers)
         return empty, report
     if area_c is None:
         report.add(_missing_column(area_col, "area id", columns))
         return empty, report
-    value_columns = [c for c in columns if c != area_c]
+    value_columns = [c for c in columns if c not in (area_c, label_c)]
     if not value_columns:
         report.add(_issue("error", "no_indicator_columns", column=area_c))
 
-    ids = _as_text(frame[area_c])
+    ids = _unquote_formula(_as_text(frame[area_c]))
     _check_unique_ids(ids, area_c, index, report)
 
     out = pd.DataFrame({"area_id": ids.astype(str)}, index=index)

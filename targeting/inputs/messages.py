@@ -50,6 +50,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "empty_file": "'{file}' has no data rows (only a header row, or nothing at all).",
     "missing_column": ("Column '{column}' ({purpose}) was not found. The file has the columns: {available}."),
+    "missing_columns": (
+        "The columns {purposes} were not found. The file has the columns: {available}. Choose which of "
+        "them holds each, rename them in the file, or start from the template."
+    ),
     "personal_identifier": (
         "Column '{column}' looks like {looks_like} (judged by {evidence}); files with personal "
         "identifiers are refused — remove the column and upload again."
@@ -157,6 +161,11 @@ MESSAGES: Final[Mapping[str, str]] = {
     ),
     "count_missing": "{where}: column '{column}' is empty; write 0 where there were no incidents.",
     "count_not_integer": "{where}: column '{column}' should hold whole numbers but has {examples}.",
+    "count_suppressed": (
+        "{where}: column '{column}' says 'suppressed': the planner's download hides counts from 1 to "
+        "k-1 and writes this word instead, so the real number is not in the file. Type the true count "
+        "from your own records in these cells (deleting the rows would count them as 0), then upload again."
+    ),
     "count_negative": "{where}: column '{column}' has negative counts ({examples}); a count cannot be below zero.",
     "duplicate_area_period": (
         "{where}: the same area and period (columns '{column}' and '{period_column}') appear more than once "

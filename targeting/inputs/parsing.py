@@ -46,6 +46,22 @@ def _as_text(series: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=series.index, dtype=str)
 
 
+_QUOTED_FORMULA_RE: Final = r"^'(?=[=+\-@\t\r])"
+
+
+def _unquote_formula(text: pd.Series) -> pd.Series:
+    """Ids as the planner wrote them before its CSV downloads protected them: a leading ``'`` in
+    front of ``=``, ``+``, ``-`` or ``@`` (see :mod:`targeting.csv_cells`) is dropped again, so a
+    download uploaded back unchanged names the same areas. Only distinct values are looked at."""
+    codes, uniques = pd.factorize(text)
+    values = pd.Series(uniques, dtype=object).astype(str)
+    quoted = values.str.startswith("'")
+    if not quoted.any():
+        return text
+    values = values.str.replace(_QUOTED_FORMULA_RE, "", regex=True)
+    return pd.Series(np.append(values.to_numpy(dtype=object), "")[codes], index=text.index, dtype=str)
+
+
 _THOUSANDS_RE: Final = r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"
 _DECIMAL_COMMA_RE: Final = r"^[-+]?\d{1,3}(\.\d{3})*,\d+$|^[-+]?\d+,\d+$"
 

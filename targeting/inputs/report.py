@@ -20,6 +20,9 @@ Severity: TypeAlias = Literal["error", "warning"]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
 
 MAX_ROWS_LISTED: Final = 5
+#: Rows at the start of a file whose problems an issue keeps cell by cell (``Issue.head_rows``), so a
+#: preview of the first rows can mark every bad cell it shows, not just the first five of the file.
+HEAD_ROWS_KEPT: Final = 50
 
 
 # --- issues and reports ----------------------------------------------------------------------
@@ -40,6 +43,8 @@ class Issue:
     rows: tuple[int, ...] = ()
     count: int = 0
     params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    #: Every affected spreadsheet row among the file's first ``HEAD_ROWS_KEPT`` data rows.
+    head_rows: tuple[int, ...] = field(default=(), compare=False, hash=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
@@ -121,6 +126,7 @@ def _issue(
     """Build an issue whose message is its code's template filled with its parameters."""
     all_rows = np.asarray(rows, dtype=np.int64)
     first = tuple(int(row) for row in all_rows[:MAX_ROWS_LISTED])
+    head = tuple(int(row) for row in all_rows[all_rows < HEAD_ROWS_KEPT + 2][:HEAD_ROWS_KEPT])
     total = int(all_rows.size if count is None else count)
     values: dict[str, Any] = {
         "column": column,
@@ -128,7 +134,7 @@ def _issue(
         "where": _where(first, total, list(labels)[:MAX_ROWS_LISTED] if labels is not None else None),
         **params,
     }
-    return Issue(severity, code, MESSAGES[code].format(**values), column, first, total, values)
+    return Issue(severity, code, MESSAGES[code].format(**values), column, first, total, values, head)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -159,6 +165,25 @@ def _labels(labels: pd.Series | None, mask: BoolArray) -> list[str] | None:
 
 def _missing_column(column: str, purpose: str, columns: Sequence[str]) -> Issue:
     return _issue("error", "missing_column", column=column, purpose=purpose, available=_names(columns))
+
+
+def _missing_columns(missing: Sequence[tuple[str, str]], columns: Sequence[str]) -> Issue | None:
+    """One issue for every required column not found, as (wanted name, purpose) pairs: a file with
+    the wrong header gets one message naming them all, not one near-identical message per column.
+    ``column`` is the first one missing; ``params["columns"]`` lists them all."""
+    if not missing:
+        return None
+    if len(missing) == 1:
+        return _missing_column(missing[0][0], missing[0][1], columns)
+    return _issue(
+        "error",
+        "missing_columns",
+        column=missing[0][0],
+        columns=_names(wanted for wanted, _purpose in missing),
+        purposes=", ".join(f"'{wanted}' ({purpose})" for wanted, purpose in missing),
+        available=_names(columns),
+        missing=[wanted for wanted, _purpose in missing],
+    )
 
 
 def _flag(

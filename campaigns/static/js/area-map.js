@@ -5,6 +5,13 @@
  *   <script type="application/json" id="ID-labels">{"hot99": "...", ...}</script>
  *   <a href="#area=13121" data-map-focus="13121" [data-map-target="ID"]>Fulton</a>
  *
+ * A ranking page may also colour by score: data-mode="score" on the div, "score_classes":
+ * [[low, high, colour, label], ...] in the labels, and a <fieldset id="map-mode"> of radio
+ * buttons (hidden until the map loads) to switch between "score" and "class".
+ *
+ * The legend folds behind a button (aria-expanded) and starts folded on narrow screens, where
+ * it would otherwise cover half the map.
+ *
  * A page may colour areas by classes of its own (the campaign page's coverage): the labels block
  * then holds "classes": [[key, colour, label], ...], each feature a "map_class" key, and popup
  * lines already written in the page's language ("lines": [...]).
@@ -71,8 +78,23 @@
     return entry ? entry[1] : UNTESTED;
   }
 
-  function featureStyle(feature, labels) {
+  function scoreColour(labels, score) {
+    if (score === null || score === undefined) return null;
+    const entry = (labels.score_classes || []).find(function (c) { return score >= c[0] && score < c[1]; });
+    return entry ? entry[2] : null;
+  }
+
+  function featureStyle(feature, labels, mode) {
     const p = feature.properties || {};
+    if (mode === 'score' && labels.score_classes) {
+      const colour = scoreColour(labels, p.score);
+      const byScore = {
+        color: '#444444', weight: 0.6, opacity: 1, fillOpacity: 0.9,
+        fillColor: colour === null ? UNTESTED : colour, dashArray: colour === null ? '3 3' : null
+      };
+      if (p.selected) { byScore.color = '#000000'; byScore.weight = 3; }
+      return byScore;
+    }
     if (labels && labels.classes) {
       const custom = {
         color: '#444444', weight: 0.6, opacity: 1, fillOpacity: 0.9, fillColor: classColour(labels, p.map_class)
@@ -107,6 +129,9 @@
       return lines.concat(p.lines.map(String));
     }
     if (p.rank !== null && p.rank !== undefined) lines.push(withNumber(labels.rank, p.rank));
+    if (labels.score && p.score !== null && p.score !== undefined) {
+      lines.push(withNumber(labels.score, Math.round(p.score * 10) / 10));
+    }
     if (p.explanation) lines.push(String(p.explanation));
     if (p.count !== null && p.count !== undefined) lines.push(withNumber(labels.count, p.count));
     else if (p.suppressed) lines.push(labels.suppressed);
@@ -120,34 +145,62 @@
     return box;
   }
 
-  function buildLegend(labels) {
+  function legendItems(labels, mode) {
+    if (mode === 'score' && labels.score_classes) {
+      return labels.score_classes.slice().reverse().map(function (c) { return { colour: c[2], label: c[3] }; })
+        .concat([{ modifier: 'untested', label: labels.untested }]);
+    }
+    if (labels.classes) {
+      return labels.classes.map(function (c) { return { colour: c[1], label: c[2], key: c[0] }; });
+    }
+    return CLASSES.map(function (entry) {
+      return { modifier: entry[0] === null ? 'untested' : entry[1], label: labels[entry[1]] };
+    });
+  }
+
+  function fillLegend(box, labels, mode) {
+    const title = box.querySelector('.area-map-legend-title span');
+    title.textContent = mode === 'score' && labels.score_title ? labels.score_title : labels.legend_title;
+    const list = box.querySelector('ul');
+    while (list.firstChild) list.removeChild(list.firstChild);
+    legendItems(labels, mode).forEach(function (entry) {
+      const item = el('li');
+      const swatch = el('span', 'area-map-swatch' + (entry.modifier ? ' area-map-swatch--' + entry.modifier : ''));
+      swatch.setAttribute('aria-hidden', 'true');
+      if (entry.key !== undefined) swatch.setAttribute('data-class', entry.key);
+      if (entry.colour) swatch.style.background = entry.colour; // CSSOM, not a style attribute: allowed by the CSP
+      item.appendChild(swatch);
+      item.appendChild(el('span', null, entry.label));
+      list.appendChild(item);
+    });
+  }
+
+  function buildLegend(labels, state) {
     const legend = L.control({ position: 'bottomright' });
     legend.onAdd = function () {
       const box = el('div', 'area-map-legend');
-      box.appendChild(el('p', 'area-map-legend-title', labels.legend_title));
+      const title = el('p', 'area-map-legend-title');
+      const toggle = el('button', 'area-map-legend-toggle');
+      toggle.type = 'button';
+      toggle.appendChild(el('span', null, labels.legend_title));
+      title.appendChild(toggle);
+      box.appendChild(title);
       const list = el('ul');
-      if (labels.classes) {
-        labels.classes.forEach(function (entry) {
-          const item = el('li');
-          const swatch = el('span', 'area-map-swatch');
-          swatch.setAttribute('aria-hidden', 'true');
-          swatch.setAttribute('data-class', entry[0]);
-          swatch.style.background = entry[1]; // CSSOM, not a style attribute: allowed by the CSP
-          item.appendChild(swatch);
-          item.appendChild(el('span', null, entry[2]));
-          list.appendChild(item);
-        });
-      }
-      (labels.classes ? [] : CLASSES).forEach(function (entry) {
-        const item = el('li');
-        const modifier = entry[0] === null ? 'untested' : entry[1];
-        const swatch = el('span', 'area-map-swatch area-map-swatch--' + modifier);
-        swatch.setAttribute('aria-hidden', 'true');
-        item.appendChild(swatch);
-        item.appendChild(el('span', null, labels[entry[1]]));
-        list.appendChild(item);
-      });
+      list.id = 'legend-' + Math.random().toString(36).slice(2);
       box.appendChild(list);
+      toggle.setAttribute('aria-controls', list.id);
+      function setFolded(folded) {
+        box.classList.toggle('area-map-legend--folded', folded);
+        toggle.setAttribute('aria-expanded', folded ? 'false' : 'true');
+        toggle.title = labels.legend_toggle || '';
+      }
+      toggle.addEventListener('click', function () {
+        setFolded(!box.classList.contains('area-map-legend--folded'));
+      });
+      const narrow = window.matchMedia && window.matchMedia('(max-width: 40em)').matches;
+      setFolded(Boolean(narrow));
+      fillLegend(box, labels, state.mode);
+      state.legendBox = box;
       // Clicking or scrolling on the legend must not pan or zoom the map underneath.
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
@@ -187,8 +240,9 @@
     status.setAttribute('aria-live', 'polite');
     div.insertAdjacentElement('afterend', status);
 
+    const state = { mode: div.dataset.mode || 'class', legendBox: null };
     const layer = L.geoJSON(data, {
-      style: function (feature) { return featureStyle(feature, labels); },
+      style: function (feature) { return featureStyle(feature, labels, state.mode); },
       onEachFeature: function (feature, path) {
         const p = feature.properties || {};
         if (p.area_id !== undefined && p.area_id !== null) byId.set(String(p.area_id), path);
@@ -214,7 +268,20 @@
     else map.setView([0, 0], 2);
     // Zooming to one area should show it with its neighbours, not fill the map with it.
     const focusMaxZoom = map.getZoom() + 2.5;
-    buildLegend(labels).addTo(map);
+    buildLegend(labels, state).addTo(map);
+
+    // The score / hot-spot class switch, if the page has one: shown only once there is a map.
+    const switcher = document.getElementById('map-mode');
+    if (switcher && labels.score_classes) {
+      switcher.hidden = false;
+      switcher.addEventListener('change', function (event) {
+        if (!event.target || event.target.name !== 'map-mode') return;
+        state.mode = event.target.value === 'score' ? 'score' : 'class';
+        div.dataset.mode = state.mode;
+        layer.setStyle(function (feature) { return featureStyle(feature, labels, state.mode); });
+        if (state.legendBox) fillLegend(state.legendBox, labels, state.mode);
+      });
+    }
 
     function focusArea(areaId) {
       const path = byId.get(String(areaId));
