@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .bundle import FORMATS, build
+from .bundle import FORMATS, ToolkitCache, build, check_format
 from .library import LibraryError, default_library
 from .locales import LOCALES, UnknownLocale, completeness, language_name
 from .toolkit import Campaign, assemble
@@ -46,16 +47,29 @@ def _campaign(path: str | None) -> Campaign | None:
     return Campaign(**data)
 
 
+def default_cache_dir() -> Path:
+    """Where built toolkits are kept between runs: `$TOOLKIT_CACHE_DIR`, else the user's cache
+    folder (`$XDG_CACHE_HOME`, else ~/.cache). Files are keyed by the toolkit's version (library,
+    catalog and campaign), so a changed translation never serves a stale file."""
+    if explicit := os.environ.get("TOOLKIT_CACHE_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "campaign-planner" / "toolkits"
+
+
 def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     toolkit = assemble(args.audience, args.locale, country=args.country, campaign=_campaign(args.campaign))
-    artifact = build(toolkit, args.format, args.paper)
+    cache = None if args.no_cache else ToolkitCache(args.cache_dir or default_cache_dir())
+    hit = cache is not None and cache.get(toolkit, args.format, check_format(args.format, args.paper)) is not None
+    artifact = build(toolkit, args.format, args.paper, cache=cache)
     out = Path(args.out)
     if out.is_dir():
         out = out / artifact.filename
     out.write_bytes(artifact.data)
     elapsed = time.perf_counter() - started
-    print(f"{out} ({len(artifact.data):,} bytes, version {artifact.version}, {elapsed:.2f} s)")
+    origin = ", from the cache" if hit else ""
+    print(f"{out} ({len(artifact.data):,} bytes, version {artifact.version}{origin}, {elapsed:.2f} s)")
     return 0
 
 
@@ -91,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--country", help="ISO country code whose helplines to show (default: from the locale)")
     b.add_argument("--campaign", help="YAML/JSON file with the campaign's helpline, partners, dates and areas")
     b.add_argument("--out", required=True, help="output file, or a directory to write the default name into")
+    b.add_argument("--cache-dir", help="keep built files here (default: $TOOLKIT_CACHE_DIR or ~/.cache/...)")
+    b.add_argument("--no-cache", action="store_true", help="render again and keep nothing")
     b.set_defaults(run=_build)
     a = sub.add_parser("audiences", help="list audiences and how many signs each toolkit has")
     a.set_defaults(run=_audiences)

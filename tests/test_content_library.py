@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -257,9 +259,25 @@ def test_cache_serves_a_repeat_build_without_rendering(tmp_path: Path, monkeypat
     assert (tmp_path / toolkit.version / first.filename).exists()
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a child process, with a cache folder of its own (a fresh one unless given)."""
+    env = {**os.environ, "TOOLKIT_CACHE_DIR": str(cache or tempfile.mkdtemp(prefix="toolkit-cache-"))}
     return subprocess.run([sys.executable, "-m", "content", *args], capture_output=True, text=True, cwd=ROOT,
-                          check=False)
+                          check=False, env=env)
+
+
+def test_cli_build_uses_the_version_keyed_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    args = ("build", "--audience", "bank", "--locale", "lt", "--format", "pdf", "--paper", "a4")
+    first = _cli(*args, "--out", str(tmp_path / "first.pdf"), cache=cache)
+    assert first.returncode == 0, first.stderr
+    assert "from the cache" not in first.stdout
+    assert len(list(cache.rglob("*.pdf"))) == 1  # kept under <cache>/<version>/
+    second = _cli(*args, "--out", str(tmp_path / "second.pdf"), cache=cache)
+    assert second.returncode == 0 and "from the cache" in second.stdout, second.stdout
+    assert (tmp_path / "second.pdf").read_bytes() == (tmp_path / "first.pdf").read_bytes()
+    fresh = _cli(*args, "--no-cache", "--out", str(tmp_path / "third.pdf"), cache=cache)
+    assert fresh.returncode == 0 and "from the cache" not in fresh.stdout
 
 
 def test_cli_lists_audiences_and_locales() -> None:
