@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Any, Final
 
 from babel import Locale
@@ -162,18 +161,6 @@ def sex(value: str) -> str:
     if value == "unknown":
         return gettext("sex not recorded")
     return str(SEXES.get(value, value))
-
-
-def group_name(record: Mapping[str, Any]) -> str:
-    """A groups-table row as words: "Guatemala · men · 18–24 years", from its attribute columns."""
-    parts = []
-    if record.get("nationality") is not None:
-        parts.append(country(str(record["nationality"])))
-    if record.get("sex") is not None:
-        parts.append(sex(str(record["sex"])))
-    if record.get("age_band") is not None:
-        parts.append(age_band(str(record["age_band"])))
-    return " · ".join(parts) if parts else str(record.get("segment", ""))
 
 
 def exploitation_type(code: str) -> str:
