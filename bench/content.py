@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from memory import PeakRSS  # noqa: E402 - bench/ is the script's own folder
 
-FORMATS = (("html", ""), ("pdf", "a4"), ("pdf", "letter"), ("card", ""), ("poster", "a4"), ("poster", "a3"),
-           ("social", ""), ("zip", ""))
+FORMATS = (("html", ""), ("pdf", "a4"), ("pdf", "letter"), ("card", ""), ("poster", "a4"), ("poster", "letter"),
+           ("poster", "a3"), ("social", ""), ("zip", ""))
 
 
 def _timed(func: Callable[[], object], repeat: int) -> tuple[float, list[float], float]:

@@ -405,6 +405,47 @@ class CampaignTarget(Model):
     campaign: Mapped[Campaign] = relationship(back_populates="targets")
 
 
+class CampaignLogo(Model):
+    """A partner's logo, printed on the campaign's toolkits (at most `services.logos.MAX_LOGOS`).
+
+    The bytes are kept in the database, not on disk, so a backup of the database is a backup of
+    the logos and both databases hold them the same way; `content.logos.check_logo` checked them
+    before they got here. `sha256` tells a second upload of the same file."""
+
+    __tablename__ = "campaign_logos"
+    __table_args__ = (UniqueConstraint("campaign_id", "sha256", name="uq_campaign_logos_campaign_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))  # the partner's name: the logo's text alternative
+    media_type: Mapped[str] = mapped_column(String(40))  # image/png or image/svg+xml
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class HelplineCheck(Model):
+    """A coordinator's record that they checked a library helpline's number on a day.
+
+    Per organisation: each organisation answers for what it prints. `number_checked` is the number
+    as it was checked; when the library's number changes, the check no longer counts (a check of
+    the old number says nothing about the new one). Rows are only added, never edited, so the
+    list is also the history."""
+
+    __tablename__ = "helpline_checks"
+    __table_args__ = (Index("ix_helpline_checks_org_helpline", "organisation_id", "helpline_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    helpline_id: Mapped[str] = mapped_column(String(64))  # content/library/helplines.yaml `id`
+    number_checked: Mapped[str] = mapped_column(String(40))
+    checked_on: Mapped[date] = mapped_column(Date)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 REACH_MEASURES: tuple[str, ...] = ("reached", "impressions", "clicks", "events", "trained", "materials")
 """What a reach row may report. Only `reached` is unique people (not additive across periods);
 the others are counts of things done, which add up over periods, areas and channels."""

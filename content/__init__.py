@@ -8,9 +8,9 @@
 from .bundle import FORMATS, Artifact, ToolkitCache, build
 from .library import Library, LibraryError, default_library, load_library
 from .locales import LOCALES, Translator, completeness
-from .toolkit import Campaign, Toolkit, assemble
+from .toolkit import Campaign, Logo, Toolkit, assemble
 
 __all__ = [
-    "FORMATS", "LOCALES", "Artifact", "Campaign", "Library", "LibraryError", "Toolkit", "ToolkitCache",
+    "FORMATS", "LOCALES", "Artifact", "Campaign", "Library", "Logo", "LibraryError", "Toolkit", "ToolkitCache",
     "Translator", "assemble", "build", "completeness", "default_library", "load_library",
 ]

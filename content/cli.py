@@ -19,12 +19,15 @@ import yaml
 from .bundle import FORMATS, ToolkitCache, build, check_format
 from .library import LibraryError, default_library
 from .locales import LOCALES, UnknownLocale, completeness, language_name
-from .toolkit import Campaign, assemble
+from .logos import check_logo
+from .toolkit import Campaign, Logo, assemble
 
 
 def _campaign(path: str | None) -> Campaign | None:
     """A campaign file (YAML or JSON): name, helpline_name, helpline_number, helpline_verified,
-    partners, starts, ends, areas; all optional."""
+    partners, starts, ends, areas, survey_url, public_url, and logos as a list of
+    {file, name} (a PNG or SVG path relative to the campaign file, checked like an upload);
+    all optional."""
     if not path:
         return None
     data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -44,7 +47,21 @@ def _campaign(path: str | None) -> Campaign | None:
     for key in ("partners", "areas"):
         if key in data:
             data[key] = tuple(str(v) for v in (data[key] or []))
+    if "logos" in data:
+        data["logos"] = tuple(_logo(Path(path).parent, entry, number)
+                              for number, entry in enumerate(data["logos"] or [], start=1))
     return Campaign(**data)
+
+
+def _logo(folder: Path, entry: Any, number: int) -> Logo:
+    if not isinstance(entry, dict) or "file" not in entry:
+        raise ValueError(f"logos, entry {number}: expected a mapping with 'file' (and 'name', the partner)")
+    file = folder / str(entry["file"])
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"logos, entry {number}: cannot read {file}: {exc.strerror}") from exc
+    return check_logo(file.name, data, name=str(entry.get("name") or ""))
 
 
 def default_cache_dir() -> Path:

@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import yaml
 
-from .schema import TRANSLATABLE_FIELDS, UNTRANSLATED_IN
+from .schema import EXAMPLE_FIELDS, TRANSLATABLE_FIELDS, UNTRANSLATED_IN
 
 
 def _walk(node: Any, file_stem: str, trail: str) -> Iterator[tuple[str, str]]:
@@ -19,6 +19,10 @@ def _walk(node: Any, file_stem: str, trail: str) -> Iterator[tuple[str, str]]:
         for key, value in node.items():
             if isinstance(value, str) and key in TRANSLATABLE_FIELDS and key not in UNTRANSLATED_IN.get(file_stem, ()):
                 yield value, f"{label}: {key}".strip()
+            elif key in EXAMPLE_FIELDS and isinstance(value, dict):
+                for audience, example in value.items():
+                    if isinstance(example, str):
+                        yield example, f"{label}: example for {audience}".strip()
             elif isinstance(value, dict | list):
                 yield from _walk(value, file_stem, f"{label} {key}" if isinstance(value, list) else label)
     elif isinstance(node, list):
@@ -38,8 +42,9 @@ def extract_library(
         "worker_sign": "addressed to the worker as 'you' (max 90 characters)",
         "card_title": "wallet-card heading (max 40 characters)",
         "short": "button label (max 25 characters)",
+        "example": "what the sign can look like for this audience (max 220 characters)",
     }
     for message, where in _walk(data, name, name):
-        field = where.rsplit(": ", 1)[-1]
+        field = where.rsplit(": ", 1)[-1].split(" ", 1)[0]
         comments = [f"{where}" + (f" — {hints[field]}" if field in hints else "")]
         yield 0, None, message, comments

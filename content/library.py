@@ -46,6 +46,7 @@ class Audience:
     headline: str
     intro: str
     card_title: str
+    leads_with: tuple[str, ...] = ()  # category ids this audience's toolkit shows first
 
     @property
     def second_person(self) -> bool:
@@ -63,6 +64,12 @@ class Indicator:
     sources: tuple[str, ...]
     worker_sign: str | None = None
     worker_explanation: str | None = None
+    examples: tuple[tuple[str, str], ...] = ()  # (audience id, example), sorted by audience id
+
+    def example_for(self, audience_id: str) -> str | None:
+        """What this sign can look like for one audience, or None; the explanation stays
+        audience-neutral so a bank toolkit never reads about hotel rooms."""
+        return dict(self.examples).get(audience_id)
 
     def wording(self, audience: Audience) -> tuple[str, str]:
         """(sign, explanation) as the audience should read them: people at risk are addressed
@@ -125,6 +132,13 @@ class Library:
                 return audience
         known = ", ".join(a.id for a in self.audiences)
         raise KeyError(f"Unknown audience {audience_id!r}; expected one of: {known}")
+
+    def categories_for(self, audience_id: str) -> tuple[Category, ...]:
+        """All categories, the audience's `leads_with` first (in that order), then the rest in
+        the file's order. Categories with no indicator for the audience are not left out here."""
+        leads = self.audience(audience_id).leads_with
+        first = tuple(c for lead in leads for c in self.categories if c.id == lead)
+        return first + tuple(c for c in self.categories if c.id not in leads)
 
     def indicators_for(self, audience_id: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if audience_id in i.audiences)
@@ -190,6 +204,14 @@ def _check_references(raw: dict[str, Any]) -> None:
         for needed in ("safety", "no-confront", "record", "report"):
             if needed not in kinds and not (audience == "workers" and needed == "no-confront"):
                 raise LibraryError(f"actions.yaml: '{audience}' has no '{needed}' step; every audience needs one")
+    categories = {c["id"] for c in raw["categories"]}
+    for number, audience in enumerate(raw["audiences"], start=1):
+        unknown = [c for c in audience.get("leads_with", ()) if c not in categories]
+        if unknown:
+            raise LibraryError(
+                f"audiences.yaml: entry {number} (id '{audience['id']}'): field 'leads_with': "
+                f"{', '.join(unknown)} not in categories.yaml"
+            )
     sources = {s["id"] for s in raw["sources"]}
     second_person = {a["id"] for a in raw["audiences"] if a["address"] == "second"}
     for number, indicator in enumerate(raw["indicators"], start=1):
@@ -202,6 +224,12 @@ def _check_references(raw: dict[str, Any]) -> None:
         ):
             raise LibraryError(
                 f"{where}: applies to workers, so it needs 'worker_sign' and 'worker_explanation' in the second person"
+            )
+        stray = sorted(a for a in indicator.get("examples", {}) if a not in indicator["audiences"])
+        if stray:
+            raise LibraryError(
+                f"{where}: field 'examples': {', '.join(stray)} not in this indicator's audiences; "
+                "give an example only for an audience the indicator applies to"
             )
     covered = {a for i in raw["indicators"] for a in i["audiences"]}
     for audience in raw["audiences"]:
@@ -231,9 +259,14 @@ def load_library(directory: Path | str = LIBRARY_DIR) -> Library:
     _check_references(raw)
     return Library(
         categories=tuple(Category(**c) for c in raw["categories"]),
-        audiences=tuple(Audience(**a) for a in raw["audiences"]),
+        audiences=tuple(Audience(**{**a, "leads_with": tuple(a.get("leads_with", ()))}) for a in raw["audiences"]),
         indicators=tuple(
-            Indicator(**{**i, "audiences": tuple(i["audiences"]), "sources": tuple(i["sources"])})
+            Indicator(**{
+                **i,
+                "audiences": tuple(i["audiences"]),
+                "sources": tuple(i["sources"]),
+                "examples": tuple(sorted(i.get("examples", {}).items())),
+            })
             for i in raw["indicators"]
         ),
         actions={a: tuple(Step(**s) for s in steps) for a, steps in raw["actions"].items()},

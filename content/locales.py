@@ -104,6 +104,16 @@ def catalog_digest(code: str, directory: Path = TRANSLATIONS_DIR) -> str:
     return _file_digest(str(path), mtime_ns(path))
 
 
+def _one_full_stop(text: str, variables: dict[str, Any]) -> str:
+    """A value that ends with its own full stop ends the sentence too: Lithuanian and Ukrainian
+    long dates end with an abbreviation ("29 d.", "2026 р."), and "made on %(date)s." must not
+    print "29 d..". Only a placeholder directly followed by "." is touched."""
+    for name, value in variables.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"%({name})s.", f"%({name})s")
+    return text
+
+
 @dataclass
 class Translator:
     """gettext for one locale, for one kind of output.
@@ -146,6 +156,7 @@ class Translator:
     def _finish(self, text: str, found: bool, source: str, variables: dict[str, Any]) -> Any:
         if not found:
             self.fallbacks.add(source)
+        text = _one_full_stop(text, variables)
         if self.html:
             # Catalog text is trusted markup, as with Jinja's i18n extension; parameters are escaped
             # by %. The English fallback is source text, not markup, so it is escaped first.

@@ -1,29 +1,35 @@
 """Render a `Toolkit` to HTML (Jinja) and to print-ready PDF (WeasyPrint).
 
 Fonts come from the system (Debian's fonts-noto-core covers Latin, Cyrillic, Vietnamese and
-Arabic) and WeasyPrint embeds the subsets it uses, so a PDF prints the same anywhere. Card and
-poster must stay on two pages and one page whatever the language's length, so they are
-rendered, measured and re-rendered smaller when a translation runs long.
+Arabic) and WeasyPrint embeds the subsets it uses, so a PDF prints the same anywhere. Every PDF
+goes through `pdftext.fix_text_mapping`, which corrects the ToUnicode maps WeasyPrint writes for
+Arabic (lam-alef ligatures, marks), so that copying, search and screen readers get the words as
+written. Card and poster must stay on two pages and one page whatever the language's length, so
+they are rendered, measured (`content.layout`) and re-rendered at the largest size that fits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .layout import problems
+from .library import Step
 from .locales import Translator, direction, nfc
+from .pdftext import fix_text_mapping
 from .qr import qr_svg
 from .toolkit import TEMPLATES_DIR, Toolkit
 
 PAPERS = {"a4": "A4", "letter": "letter", "a3": "A3"}
+PAPER_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4), "a3": (297.0, 420.0)}
 DOCUMENT_PAPERS = ("a4", "letter")
-POSTER_PAPERS = ("a4", "a3")
+POSTER_PAPERS = ("a4", "letter", "a3")
 # The poster's type scales with the sheet: A3 is A4 enlarged by the square root of two.
-POSTER_UNIT = {"a4": 1.0, "a3": 2**0.5}
-SHRINK_STEPS = (1.0, 0.9, 0.8, 0.7, 0.6)
+POSTER_UNIT = {"a4": 1.0, "letter": 1.0, "a3": 2**0.5}
 
 
 class RenderError(RuntimeError):
@@ -46,8 +52,8 @@ def _css() -> Markup:
     return Markup((TEMPLATES_DIR / "toolkit.css").read_text(encoding="utf-8"))  # noqa: S704 - our own file
 
 
-def _render(template: str, toolkit: Toolkit, translator: Translator | None = None, **extra: Any) -> str:
-    t = translator or Translator(toolkit.locale, html=True)
+def _render(template: str, toolkit: Toolkit, **extra: Any) -> str:
+    t = Translator(toolkit.locale, html=True)
     html = _environment().get_template(template).render(
         tk=toolkit,
         t=t,
@@ -74,45 +80,119 @@ def _pdf(html: str, extra_css: str = "") -> Any:
     return HTML(string=html, base_url=str(TEMPLATES_DIR)).render(stylesheets=stylesheets)
 
 
+def _css_string(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
 def render_pdf(toolkit: Toolkit, paper: str = "a4") -> bytes:
     if paper not in DOCUMENT_PAPERS:
         raise ValueError(f"Unknown paper {paper!r} for a document; expected one of: {', '.join(DOCUMENT_PAPERS)}")
     footer = f"{toolkit.version} · "
+    header = ""
+    if needs_draft_mark(toolkit):
+        t = Translator(toolkit.locale, html=False)
+        mark = f"{t.gettext('DRAFT')} · " + t.gettext(
+            "A helpline number here has not been checked. Check it and record the date before printing copies."
+        )
+        header = (f"@top-center {{ content: {_css_string(mark)}; font-size: 8pt; font-weight: 700; "
+                  "color: #b42318; border-bottom: 0.6mm solid #b42318; width: 100%; } ")
     page_css = (
-        f"@page {{ size: {PAPERS[paper]}; margin: 16mm 15mm 18mm; "
+        f"@page {{ size: {PAPERS[paper]}; margin: 16mm 15mm 18mm; {header}"
         f'@bottom-center {{ content: "{footer}" counter(page) " / " counter(pages); '
         "font-size: 8pt; color: #4a5568; } }"
     )
     document = _pdf(render_html(toolkit), page_css)
-    return bytes(document.write_pdf())
+    return bytes(document.write_pdf(finisher=fix_text_mapping))
 
 
-def _fit(template: str, toolkit: Toolkit, pages: int, **extra: Any) -> bytes:
-    """Render at full size, then smaller, until the document fits on `pages` pages."""
-    for scale in SHRINK_STEPS:
-        document = _pdf(_render(template, toolkit, scale=scale, **extra))
-        if len(document.pages) <= pages:
-            return bytes(document.write_pdf())
-    raise RenderError(
-        f"{template} for {toolkit.audience.id}/{toolkit.locale} does not fit on {pages} page(s) even at "
-        f"{SHRINK_STEPS[-1]:.0%} size; shorten the text"
-    )
+# Type scales tried for a card side or a poster, largest first: the renderer keeps the largest
+# at which every line stays inside its box, so short text fills the space and long text fits.
+SCALES = tuple(round(1.8 * (0.6 / 1.8) ** (step / 23), 3) for step in range(24))  # 180 % to 60 %, 4.7 % apart
+CARD_FACES = ("front_scale", "back_scale")
 
 
-def render_card(toolkit: Toolkit) -> bytes:
-    """Two-sided wallet card, 85.6 × 54 mm (ID-1): key signs and the helpline on the front,
-    what to do and the emergency number on the back."""
-    by_kind: dict[str, Any] = {}
+def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str, ...], pages: int,
+                     what: str) -> Any:
+    """Binary search over `SCALES`, per part (a card side is one page, a poster one), for the
+    largest type at which `layout.problems` finds nothing on that part's page and the document
+    keeps its page count. Each part is searched with the others at the smallest size, so one
+    side running long cannot be blamed on the other: about log2(24) = 5 renders per part."""
+    smallest = dict.fromkeys(parts, SCALES[-1])
+    chosen: dict[str, float] = {}
+    for page, part in enumerate(parts):
+        low, high, best = 0, len(SCALES) - 1, None
+        while low <= high:
+            middle = (low + high) // 2
+            document = render({**smallest, part: SCALES[middle]})
+            fits = len(document.pages) == pages and not [n for n, _ in problems(document) if n == page]
+            if fits:
+                best, high = middle, middle - 1
+            else:
+                low = middle + 1
+        if best is None:
+            raise RenderError(f"{what} does not fit even at {SCALES[-1]:.0%} size ({part}); shorten the text")
+        chosen[part] = SCALES[best]
+    final = render(chosen)
+    left = problems(final)
+    if len(final.pages) != pages or left:
+        raise RenderError(f"{what}: {left[0][1] if left else 'wrong page count'}")
+    return final
+
+
+def _card_steps(toolkit: Toolkit) -> list[Step]:
+    by_kind: dict[str, Step] = {}
     for step in toolkit.steps:
         by_kind.setdefault(step.kind, step)
     wanted = ("rights", "safety", "no-confront", "report") if toolkit.audience.second_person else (
         "safety", "no-confront", "record", "report"
     )
-    steps = [by_kind[k] for k in wanted if k in by_kind]
-    return _fit("card.html", toolkit, 2, signs=3, card_steps=steps)
+    return [by_kind[k] for k in wanted if k in by_kind]
+
+
+def _poster_steps(toolkit: Toolkit) -> list[Step]:
+    by_kind: dict[str, Step] = {}
+    for step in toolkit.steps:
+        by_kind.setdefault(step.kind, step)
+    wanted = ("rights", "report") if toolkit.audience.second_person else ("no-confront", "report")
+    return [by_kind[k] for k in wanted if k in by_kind]
+
+
+def needs_draft_mark(toolkit: Toolkit) -> bool:
+    """A print file whose helpline nobody has checked is a draft: the mark stays until a
+    coordinator records the date the number was checked."""
+    return any(listed.verify for listed in toolkit.helplines)
+
+
+def render_card(toolkit: Toolkit) -> bytes:
+    """Two-sided wallet card, 85.6 × 54 mm (ID-1): key signs and the helpline on the front,
+    what to do and the emergency number on the back."""
+    signs = toolkit.key_signs[:3]
+    steps = _card_steps(toolkit)
+    draft = needs_draft_mark(toolkit)
+
+    def render(scales: dict[str, float]) -> Any:
+        return _pdf(_render("card.html", toolkit, signs=signs, card_steps=steps, draft=draft, **scales))
+
+    document = _largest_fitting(render, CARD_FACES, 2, f"card for {toolkit.audience.id}/{toolkit.locale}")
+    return bytes(document.write_pdf(finisher=fix_text_mapping))
+
+
+POSTER_MARGIN_MM = 12.0
 
 
 def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
     if paper not in POSTER_PAPERS:
         raise ValueError(f"Unknown paper {paper!r} for a poster; expected one of: {', '.join(POSTER_PAPERS)}")
-    return _fit("poster.html", toolkit, 1, signs=5, paper_size=PAPERS[paper], unit=POSTER_UNIT[paper])
+    unit = POSTER_UNIT[paper]
+    margin = round(POSTER_MARGIN_MM * unit, 1)
+    height = PAPER_MM[paper][1] - 2 * margin - 0.5  # half a millimetre short, or rounding adds a page
+    extra = {
+        "signs": toolkit.key_signs[:6], "poster_steps": _poster_steps(toolkit), "draft": needs_draft_mark(toolkit),
+        "paper_size": PAPERS[paper], "unit": unit, "margin_mm": margin, "sheet_height_mm": height,
+    }
+
+    def render(scales: dict[str, float]) -> Any:
+        return _pdf(_render("poster.html", toolkit, **extra, **scales))
+
+    document = _largest_fitting(render, ("scale",), 1, f"poster for {toolkit.audience.id}/{toolkit.locale}/{paper}")
+    return bytes(document.write_pdf(finisher=fix_text_mapping))

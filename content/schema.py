@@ -44,6 +44,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "headline": text(70),
             "intro": text(450),
             "card_title": text(40),
+        }, {
+            # Categories this audience's toolkit shows first, in this order (checked against
+            # categories.yaml when the library loads); the rest follow in the file's order.
+            "leads_with": {"type": "array", "items": ID, "minItems": 1, "uniqueItems": True},
         }),
         6,
     ),
@@ -58,7 +62,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "act_alone": {"type": "boolean"},
                 "sources": {"type": "array", "items": ID, "minItems": 1, "uniqueItems": True},
             },
-            {"worker_sign": text(90), "worker_explanation": text(320)},
+            {
+                "worker_sign": text(90),
+                "worker_explanation": text(320),
+                # What the sign can look like for one audience ("In a hotel this can look like…"),
+                # kept out of the audience-neutral explanation; only for audiences it applies to.
+                "examples": {
+                    "type": "object",
+                    "propertyNames": {"enum": AUDIENCE_IDS},
+                    "additionalProperties": text(220),
+                    "minProperties": 1,
+                },
+            },
         )
     ),
     "actions": {
@@ -105,5 +120,7 @@ TRANSLATABLE_FIELDS = frozenset({
     "title", "description", "short", "headline", "intro", "card_title", "sign", "explanation",
     "worker_sign", "worker_explanation", "text", "hours", "about",
 })
+# Fields that map an audience id to a translatable text (indicators' `examples`).
+EXAMPLE_FIELDS = frozenset({"examples"})
 # Titles of publications are proper names and stay as published.
 UNTRANSLATED_IN = {"sources": frozenset({"title"})}

@@ -8,10 +8,12 @@ byte-for-byte the same content and can come from a cache.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +25,23 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 # Which country's helplines a locale's toolkit shows unless the caller says otherwise.
 DEFAULT_COUNTRY = {"en": "GB", "lt": "LT", "pl": "PL", "ro": "RO", "bg": "BG", "uk": "UA", "es": "ES"}
 FALLBACK_COUNTRY = "GB"
+
+
+@dataclass(frozen=True)
+class Logo:
+    """A partner's logo as uploaded: checked by `content.logos.check_logo` before it gets here,
+    so a renderer can embed it without looking inside."""
+
+    name: str
+    media_type: str  # image/png or image/svg+xml
+    data: bytes = field(repr=False)
+
+    @property
+    def data_uri(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def fingerprint(self) -> str:
+        return f"{self.name}:{self.media_type}:{hashlib.sha256(self.data).hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -39,9 +58,18 @@ class Campaign:
     ends: dt.date | None = None
     areas: tuple[str, ...] = ()
     survey_url: str = ""  # the public survey form of the campaign's next wave in this language
+    public_url: str = ""  # the campaign's public toolkit page: the poster's QR code when there is no survey
+    logos: tuple[Logo, ...] = ()
 
     def fingerprint(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        data = asdict(self)
+        data["logos"] = [logo.fingerprint() for logo in self.logos]
+        return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+
+    @property
+    def qr_url(self) -> str:
+        """Where a printed code should lead: the survey when a wave is open, else the public page."""
+        return self.survey_url or self.public_url
 
     @property
     def is_empty(self) -> bool:
@@ -92,8 +120,15 @@ class Toolkit:
 
     @property
     def key_signs(self) -> tuple[Indicator, ...]:
-        """Signs that alone should prompt action first, for the card, poster and posts."""
-        return tuple(sorted(self.indicators, key=lambda i: not i.act_alone))
+        """The signs the card, poster and posts pick from, best first: the audience's own
+        categories lead (a bank clerk sees money, not housing), then signs that alone should
+        prompt action. Sections already come in the audience's order, so a stable sort keeps it."""
+        leading = set(self.audience.leads_with)
+        return tuple(sorted(self.indicators, key=lambda i: (i.category not in leading, not i.act_alone)))
+
+    def example(self, indicator: Indicator) -> str | None:
+        """What this sign looks like in the audience's own workplace, when the library says."""
+        return indicator.example_for(self.audience.id)
 
     @property
     def main_helpline(self) -> ListedHelpline | None:
@@ -123,6 +158,12 @@ def code_digest() -> str:
     return sha.hexdigest()
 
 
+def _with_check(helpline: Helpline, checked_on: dt.date | None) -> Helpline:
+    if checked_on is None or (helpline.verified is not None and helpline.verified >= checked_on):
+        return helpline
+    return replace(helpline, verified=checked_on)
+
+
 def default_country(locale: str) -> str:
     return DEFAULT_COUNTRY.get(locale, FALLBACK_COUNTRY)
 
@@ -136,7 +177,10 @@ def assemble(
     as_of: dt.date | None = None,
     library: Library | None = None,
     translations: Path = TRANSLATIONS_DIR,
+    checked: Mapping[str, dt.date] | None = None,
 ) -> Toolkit:
+    """`checked` maps a library helpline's id to the date a coordinator last checked its
+    number (recorded in the application, audited); a later date than the library's wins."""
     library = library or default_library()
     check_locale(locale)
     chosen = library.audience(audience)
@@ -149,10 +193,10 @@ def assemble(
     mine = library.indicators_for(chosen.id)
     sections = tuple(
         (category, tuple(i for i in mine if i.category == category.id))
-        for category in library.categories
+        for category in library.categories_for(chosen.id)
         if any(i.category == category.id for i in mine)
     )
-    lines = list(library.helplines_for(country))
+    lines = [_with_check(h, (checked or {}).get(h.id)) for h in library.helplines_for(country)]
     own = campaign.helpline(country)
     ordered = sorted(lines, key=lambda h: {"trafficking": 0, "labour": 1, "emergency": 2}[h.kind])
     if own is not None:
@@ -170,7 +214,7 @@ def assemble(
         locale,
         country,
         campaign.fingerprint(),
-        ",".join(f"{h.helpline.id}:{h.verify}" for h in listed),
+        ",".join(f"{h.helpline.id}:{h.verify}:{h.helpline.verified}" for h in listed),
     ):
         sha.update(part.encode() + b"\0")
     return Toolkit(

@@ -21,7 +21,7 @@ SAMPLE_ARGS = {
     "set_id": 999_999, "run_id": 999_999, "fmt": "csv", "filename": "css/app.css", "audience": "bank",
     "locale": "lt", "publication_id": 999_999, "slug": "no-such-link", "incident_set_id": 999_999,
     "draft_id": 999_999, "campaign_id": 999_999, "row_id": 999_999, "wave_id": 999_999, "key": "no-such-question",
-    "token": "no-such-token", "user_id": 999_999, "kind": "counts",
+    "token": "no-such-token", "user_id": 999_999, "kind": "counts", "logo_id": 999_999,
 }
 
 

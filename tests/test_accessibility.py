@@ -110,6 +110,7 @@ EXCLUDED: dict[str, str] = {
     "targeting.boundary_set_indicators_csv": "CSV download",
     "targeting.boundary_set_geojson": "GeoJSON for the boundary set's map",
     "uploads.template": "CSV template download",
+    "campaigns.logo_image": "a partner's logo (PNG or SVG image)",
 }
 EXCLUDED_BLUEPRINTS: dict[str, str] = {"api": "the JSON API under /api/v1"}
 
@@ -142,6 +143,10 @@ WITH_IDS: list[Page] = [
     Page("campaign-ended", "campaigns.show", "coordinator", "/campaigns/{ended}"),
     Page("campaign-edit", "campaigns.edit", "coordinator", "/campaigns/{campaign}/edit"),
     Page("campaign-edit-errors", "campaigns.edit", "coordinator", "/campaigns/{campaign}/edit", then="bad_budget"),
+    Page("campaign-logo-refused", "campaigns.edit", "coordinator", "/campaigns/{campaign}/edit", then="bad_logo"),
+    Page("helpline-checks-trainer", "toolkits.helpline_checks", "trainer", "/toolkits/helplines"),
+    Page("helpline-checks-errors", "toolkits.helpline_checks", "coordinator", "/toolkits/helplines?country=LT",
+         then="future_check"),
     Page("campaign-targets", "campaigns.targets", "coordinator", "/campaigns/{campaign}/targets"),
     Page("reach-rows", "campaigns.reach_rows", "coordinator", "/campaigns/{campaign}/reach"),
     Page("reach-row", "campaigns.reach_row", "coordinator", "/campaigns/{campaign}/reach/{reach_row}"),
@@ -398,9 +403,27 @@ def bad_budget(page: Any) -> Any:
     return None
 
 
+def bad_logo(page: Any) -> Any:
+    page.locator("#logo_name").fill("Partner")
+    page.locator("#logo").set_input_files(files=[{"name": "photo.jpg", "mimeType": "image/jpeg",
+                                                  "buffer": b"\xff\xd8\xff\xe0" + b"\x00" * 64}])
+    with page.expect_navigation():
+        page.locator("#logo-form button[type=submit]").click()
+    return None
+
+
+def future_check(page: Any) -> Any:
+    field = page.locator("input[name=checked_on]").first
+    field.evaluate("(el) => el.removeAttribute('max')")
+    field.fill((date.today() + timedelta(days=2)).isoformat())
+    with page.expect_navigation():
+        page.locator("form:has(input[name=checked_on]) button[type=submit]").first.click()
+    return None
+
+
 ACTIONS: dict[str, Callable[[Any], Any]] = {
     "fail_sign_in": fail_sign_in, "send_empty_survey": send_empty_survey, "answer_survey": answer_survey,
-    "bad_budget": bad_budget,
+    "bad_budget": bad_budget, "bad_logo": bad_logo, "future_check": future_check,
 }  # fmt: skip
 
 AXE_RUN = """async (tags) => {

@@ -8,6 +8,7 @@ processes; the tests then read them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -18,12 +19,13 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
 from content import assemble, build
 from content.library import default_library
-from content.locales import LOCALE_LETTERS, LOCALES
+from content.locales import LOCALE_LETTERS, LOCALES, Translator
 from content.social import PLATFORMS, post_length
 
 AUDIENCES = tuple(a.id for a in default_library().audiences)
@@ -32,6 +34,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PT_PER_MM = 72 / 25.4
 SIZES_MM = {"a4": (210, 297), "letter": (215.9, 279.4), "a3": (297, 420), "card": (85.6, 54)}
 ARABIC = re.compile("[\u0600-\u06ff]")
+ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]+")
 # Letters the full toolkit must show; short formats (card, poster) need only some of them.
 REQUIRED = {**LOCALE_LETTERS, "en": "abcdefghiklmnoprstuwy"}
 
@@ -101,13 +104,14 @@ def test_every_format_builds_and_the_pdfs_are_whole(bundles, audience: str, code
     assert manifest["locale"] == code and manifest["audience"]["id"] == audience and len(manifest["version"]) == 12
     assert manifest["date"] and manifest["sources"]
     expected = {f"{stem}.html", f"{stem}-a4.pdf", f"{stem}-letter.pdf", f"{stem}-card.pdf", f"{stem}-poster-a4.pdf",
-                f"{stem}-poster-a3.pdf", f"{stem}-social.txt", f"{stem}-social.json", "SOURCES.txt", "manifest.json"}
+                f"{stem}-poster-letter.pdf", f"{stem}-poster-a3.pdf", f"{stem}-social.txt", f"{stem}-social.json",
+                "SOURCES.txt", "manifest.json"}
     assert {p.name for p in folder.iterdir()} == expected
 
     letters = REQUIRED[code]
     for name, size, pages in ((f"{stem}-a4.pdf", "a4", None), (f"{stem}-letter.pdf", "letter", None),
                               (f"{stem}-card.pdf", "card", 2), (f"{stem}-poster-a4.pdf", "a4", 1),
-                              (f"{stem}-poster-a3.pdf", "a3", 1)):
+                              (f"{stem}-poster-letter.pdf", "letter", 1), (f"{stem}-poster-a3.pdf", "a3", 1)):
         pdf = folder / name
         sizes = _pages(pdf)
         assert pages is None or len(sizes) == pages, (name, len(sizes))
@@ -118,11 +122,16 @@ def test_every_format_builds_and_the_pdfs_are_whole(bundles, audience: str, code
         if size != "card" and pages is None:
             assert set(letters) <= set(text.lower()), (name, sorted(set(letters) - set(text.lower())))
         else:
-            assert len(set(letters) & set(text.lower())) >= min(3, len(letters)), name
+            assert len(set(letters) & set(text.lower())) >= min(2, len(letters)), name
         if code == "ar":
             assert len(ARABIC.findall(text)) > 50, name
         _assert_drawn_by_noto(pdf, text)
         assert "[EN]" not in text and "EN " not in text.split("\n", 1)[0]
+        # The warning is for whoever prepares the files (preview, download page), not the reader.
+        assert str(Translator(code, html=False).gettext("Verify before printing")) not in text, name
+
+    html_text = (folder / f"{stem}.html").read_text(encoding="utf-8")
+    assert str(Translator(code, html=True).gettext("Verify before printing")) not in html_text
 
     html = (folder / f"{stem}.html").read_text(encoding="utf-8")
     assert f'<html lang="{code}" dir="{"rtl" if code == "ar" else "ltr"}">' in html
@@ -147,13 +156,15 @@ def test_arabic_pdf_runs_right_to_left(bundles) -> None:  # type: ignore[no-unty
     folder = bundles[("public", "ar")]
     pdf = next(p for p in folder.glob("*-a4.pdf") if "poster" not in p.name)
     boxes = _text(pdf, "-bbox", "-f", "1", "-l", "1")
-    words = [(float(x0), float(x1), word) for x0, x1, word in
-             re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', boxes)]
-    arabic = [(x0, x1) for x0, x1, w in words if ARABIC.search(w)]
+    words = [(float(x0), float(y0), float(x1), word) for x0, y0, x1, word in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', boxes)
+             if float(y0) > 12 * PT_PER_MM]  # below the page's top margin, where a DRAFT header may sit
+    arabic = [(x0, y0, x1) for x0, y0, x1, w in words if ARABIC.search(w)]
     assert arabic
-    # The first Arabic line (the audience kicker) starts at the right margin, not the left.
+    # The first Arabic line (the audience kicker) ends at the right margin, not the left.
     page_width = 210 * PT_PER_MM
-    first_right = max(x1 for _, x1 in arabic[:3])
+    first_line = arabic[0][1]
+    first_right = max(x1 for _, y0, x1 in arabic if abs(y0 - first_line) < 2)
     assert first_right > page_width - 60, first_right
 
 
@@ -168,3 +179,149 @@ def test_first_pages_in_lithuanian_and_arabic_are_saved_as_images(bundles) -> No
     card = next(bundles[("workers", "lt")].glob("*-card.pdf"))
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(card), str(ARTIFACTS / "card-workers-lt")], check=True)
     shutil.copy(next(bundles[("farm", "ar")].glob("*-poster-a4.pdf")), ARTIFACTS / "poster-farm-ar.pdf")
+
+
+# --- Layout: nothing leaves its box, nothing prints on top of something else ----------------
+
+_WORD_BOX = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+_LINE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', re.S)
+_WORD = re.compile(r">([^<]*)</word>")
+_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+# Printable area per format, in mm from each edge (top, right, bottom, left); the document's
+# header and footer sit in its page margin by design, so only the sheet's edge applies there.
+MARGINS_MM = {"card": (2.5, 3, 2.5, 3), "poster-a4": (12,) * 4, "poster-letter": (12,) * 4,
+              "poster-a3": (12 * 2**0.5,) * 4, "a4": (0,) * 4, "letter": (0,) * 4}
+# Two lines of one paragraph sit a line-height apart: 0.8 to 0.9 of a word's font box in Latin
+# text, 0.65 in Arabic headings (Noto Sans Arabic's box is about 2.1 em tall). Lines half on top
+# of each other sit 0.5 apart. Compared with the smaller word's box: a big heading's box may
+# reach over a small line above it without any ink touching.
+CLOSEST_SHARE = 0.6
+
+
+def layout_lines(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Per page, every text line pdftotext finds: (x0, y0, x1, y1, text) in points."""
+    pages = []
+    for _w, _h, body in _PAGE.findall(_text(pdf, "-bbox-layout")):
+        pages.append([(float(a), float(b), float(c), float(d), " ".join(_WORD.findall(words)))
+                      for a, b, c, d, words in _LINE.findall(body)])
+    return pages
+
+
+def layout_words(pdf: Path) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+    """Per page, every word's box (x0, y0, x1, y1 in points), its text and the number of the
+    pdftotext line it belongs to. This reads the PDF itself, independently of the layout check
+    the renderer runs on WeasyPrint's boxes. Words, not lines: pdftotext splits one Arabic line
+    in two and joins a big number with the small lines beside it."""
+    pages = []
+    for _w, _h, body in _PAGE.findall(_text(pdf, "-bbox-layout")):
+        rows, lines = [], []
+        for number, (*_box, words) in enumerate(_LINE.findall(body)):
+            # WeasyPrint draws a raised Arabic mark as its own piece of text: not a word on its own.
+            found = [w for w in _WORD_BOX.findall(words) if not ARABIC_MARKS.fullmatch(w[4])]
+            rows += found
+            lines += [number] * len(found)
+        boxes = np.array([[float(v) for v in row[:4]] for row in rows], dtype=float).reshape(-1, 4)
+        pages.append((boxes, [row[4] for row in rows], np.array(lines, dtype=int)))
+    return pages
+
+
+def layout_faults(pdf: Path, kind: str) -> list[str]:
+    faults = []
+    top, right, bottom, left = (m * PT_PER_MM for m in MARGINS_MM[kind])
+    tolerance = 1.0
+    for number, ((width, height), (boxes, words, line)) in enumerate(
+            zip(_pages(pdf), layout_words(pdf), strict=True), start=1):
+        if not words:
+            continue
+        x0, y0, x1, y1 = boxes.T
+        # Font boxes are taller than the line; judge the vertical extent by the word's middle third.
+        third = (y1 - y0) / 3
+        outside = ((x0 < left - tolerance) | (x1 > width - right + tolerance) | (y0 + third < top - tolerance)
+                   | (y1 - third > height - bottom + tolerance))
+        faults += [f"page {number}: {words[i]!r} leaves the printable area" for i in np.flatnonzero(outside)]
+        wide = np.minimum(x1[:, None], x1[None, :]) - np.maximum(x0[:, None], x0[None, :])
+        apart = np.abs((y0 + y1)[:, None] - (y0 + y1)[None, :]) / 2
+        short = np.minimum((y1 - y0)[:, None], (y1 - y0)[None, :])
+        # Within one pdftotext line, Arabic letters with marks may come out as overlapping pieces.
+        clash = np.triu((wide > tolerance) & (apart < CLOSEST_SHARE * short) & (line[:, None] != line[None, :]), k=1)
+        faults += [f"page {number}: {words[i]!r} overprints {words[j]!r}"
+                   for i, j in zip(*np.nonzero(clash), strict=True)]
+    return faults
+
+
+@pytest.mark.parametrize(("audience", "code"), PAIRS)
+def test_no_line_leaves_its_box_or_overprints_another(bundles, audience: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    folder = bundles[(audience, code)]
+    faults = []
+    for pdf in sorted(folder.glob("*.pdf")):
+        kind = pdf.stem.rsplit("-", 2)[-2] + "-" + pdf.stem.rsplit("-", 1)[-1] if "-poster-" in pdf.name else (
+            pdf.stem.rsplit("-", 1)[-1])
+        faults += [f"{pdf.name}: {fault}" for fault in layout_faults(pdf, kind)]
+    assert not faults, faults[:10]
+
+
+def test_the_overprint_check_finds_an_overprinted_card(tmp_path: Path) -> None:
+    """The check above must be able to fail: a card whose last step runs under the emergency
+    line, as ten cards did before the renderer measured every box, is caught."""
+    from weasyprint import HTML
+
+    html = ("<style>@page { size: 85.6mm 54mm; margin: 2.5mm 3mm } body { margin: 0; font: 7pt/1.2 'Noto Sans' } "
+            ".face { height: 49mm; display: flex; flex-direction: column } p { margin: 0 }</style>"
+            "<section class='face'>"
+            "<div style='flex: 1 1 0; min-height: 0'>"
+            + "<p>Write down what you saw and heard, with the date, time and place.</p>" * 20
+            + "</div><p style='flex: none'><strong>In an emergency call 112.</strong></p></section>")
+    pdf = tmp_path / "overprinted.pdf"
+    HTML(string=html).write_pdf(pdf)
+    faults = layout_faults(pdf, "card")
+    assert any("overprints" in f or "leaves the printable area" in f for f in faults), faults
+
+
+def _lowest_and_highest(pdf: Path) -> tuple[float, float, float]:
+    (width, height), = _pages(pdf)
+    lines = layout_lines(pdf)[0]
+    return min(y0 for _, y0, _, _, _ in lines) / height, max(y1 for _, _, _, y1, _ in lines) / height, height
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter", "a3"])
+def test_a_poster_fills_its_sheet(bundles, paper: str) -> None:  # type: ignore[no-untyped-def]
+    """Top to bottom, with no empty band: the largest gap between lines is a small share of
+    the sheet, for the shortest language and the longest."""
+    for pair in (("public", "en"), ("bank", "vi"), ("farm", "ar"), ("workers", "lt")):
+        pdf = next(bundles[pair].glob(f"*-poster-{paper}.pdf"))
+        top, bottom, height = _lowest_and_highest(pdf)
+        assert top < 0.08 and bottom > 0.92, (pdf.name, top, bottom)
+        ys = sorted((y0, y1) for _, y0, _, y1, _ in layout_lines(pdf)[0])
+        reach, gaps = ys[0][1], []
+        for y0, y1 in ys[1:]:
+            gaps.append(y0 - reach)
+            reach = max(reach, y1)
+        assert max(gaps) / height < 0.12, (pdf.name, max(gaps) / height)
+
+
+def test_a_card_side_is_filled_not_two_thirds_empty(bundles) -> None:  # type: ignore[no-untyped-def]
+    for pair in (("public", "en"), ("bank", "es"), ("health", "vi"), ("hotel", "ar")):
+        card = next(bundles[pair].glob("*-card.pdf"))
+        for (_width, height), lines in zip(_pages(card), layout_lines(card), strict=True):
+            ys = sorted((y0, y1) for _, y0, _, y1, _ in lines)
+            assert ys[-1][1] / height > 0.8, (card.name, ys[-1][1] / height)
+            reach, gaps = ys[0][1], []
+            for y0, y1 in ys[1:]:
+                gaps.append(y0 - reach)
+                reach = max(reach, y1)
+            assert max(gaps) / height < 0.2, (card.name, max(gaps) / height)
+
+
+def test_unchecked_helplines_print_as_drafts_and_checked_ones_do_not(tmp_path: Path) -> None:
+    draft = str(Translator("pl", html=False).gettext("DRAFT"))
+    unchecked = assemble("farm", "pl", as_of=dt.date(2026, 11, 30))
+    assert any(h.verify for h in unchecked.helplines)
+    checked = assemble("farm", "pl", as_of=dt.date(2026, 11, 30),
+                       checked={h.helpline.id: dt.date(2026, 11, 20) for h in unchecked.helplines})
+    assert not any(h.verify for h in checked.helplines) and checked.version != unchecked.version
+    for fmt, paper in (("pdf", "a4"), ("card", None), ("poster", "a3")):
+        for toolkit, marked in ((unchecked, True), (checked, False)):
+            pdf = tmp_path / f"{fmt}-{marked}.pdf"
+            pdf.write_bytes(build(toolkit, fmt, paper).data)
+            pages = [page for page in _text(pdf).split("\f") if page.strip()]
+            assert all((draft in page) == marked for page in pages), (fmt, marked)

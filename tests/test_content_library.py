@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,14 @@ def _broken_copy(tmp_path: Path, name: str, mutate) -> Path:  # type: ignore[no-
         ("helplines", lambda d: d[0].update(verified="last spring"), r"helplines\.yaml: entry 1, field 'verified'"),
         ("actions", lambda d: d.update(bank=[s for s in d["bank"] if s["kind"] != "report"]),
          r"'bank' has no 'report'"),
+        ("audiences", lambda d: d[0].update(leads_with=["weather"]),
+         r"audiences\.yaml: entry 1 \(id 'bank'\): field 'leads_with': weather not in categories\.yaml"),
+        ("indicators",
+         lambda d: next(i for i in d if "bank" not in i["audiences"]).update(examples={"bank": "At the counter."}),
+         r"indicators\.yaml: entry \d+ \(id '[a-z-]+'\): field 'examples': bank not in this indicator's audiences"),
+        ("indicators", lambda d: d[0].update(examples={"pilots": "In the cockpit."}),
+         r"entry 1, field 'examples'.*'pilots' is not one of"),
+        ("indicators", lambda d: d[0].update(examples={"farm": "x" * 221}), r"entry 1, field 'examples'.*is too long"),
     ],
 )
 def test_a_broken_library_names_file_entry_and_field(tmp_path: Path, name: str, mutate, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -317,8 +326,132 @@ def test_cli_campaign_file_fills_in_the_toolkit(tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     for text in ("Harvest season 2027", "+44 20 0000 0000", "Example Trust", "June 1, 2027", "Lincolnshire and Kent"):
         assert text in html, text
+    (tmp_path / "partner.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40"/></svg>',
+        encoding="utf-8")
+    with_logo = tmp_path / "with-logo.yaml"
+    with_logo.write_text("name: Harvest\nlogos: [{file: partner.svg, name: Example Trust}]\n", encoding="utf-8")
+    poster = tmp_path / "poster.pdf"
+    done = _cli("build", "--audience", "farm", "--locale", "en", "--format", "html", "--campaign", str(with_logo),
+                "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert 'alt="Example Trust"' in out.read_text(encoding="utf-8") and "data:image/svg+xml;base64," in out.read_text(
+        encoding="utf-8")
+    done = _cli("build", "--audience", "farm", "--locale", "en", "--format", "poster", "--campaign", str(with_logo),
+                "--out", str(poster))
+    assert done.returncode == 0 and poster.read_bytes().startswith(b"%PDF"), done.stderr
+    (tmp_path / "partner.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+                                          encoding="utf-8")
+    refused = _cli("build", "--audience", "farm", "--locale", "en", "--format", "html", "--campaign", str(with_logo),
+                   "--out", str(out))
+    assert refused.returncode == 2 and "partner.svg" in refused.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("starts: soon\n", encoding="utf-8")
     failed = _cli("build", "--audience", "farm", "--locale", "en", "--format", "html", "--campaign", str(bad),
                   "--out", str(out))
     assert failed.returncode == 2 and "field 'starts': expected a date" in failed.stderr
+
+
+FINCEN_FATF_SIGNS = (
+    "cash-many-branches", "cash-outside-business-hours", "pays-for-many-people", "hidden-payer",
+    "contact-details-in-adverts", "avoids-identification", "fees-paid-back",
+)
+OTHER_AUDIENCE_WORDS = re.compile(r"\b(hotels?|guests?|employers?|farms?|farmers?|patients?|in a hotel)\b", re.I)
+
+
+def test_bank_leads_with_financial_signs_from_fincen_and_fatf() -> None:
+    library = default_library()
+    assert library.audience("bank").leads_with == ("financial",)
+    assert library.categories_for("bank")[0].id == "financial"
+    assert {c.id for c in library.categories_for("bank")} == set(CATEGORIES)
+    financial = [i for i in library.indicators_for("bank") if i.category == "financial"]
+    assert tuple(i.id for i in financial[: len(FINCEN_FATF_SIGNS)]) == FINCEN_FATF_SIGNS
+    for indicator in financial[: len(FINCEN_FATF_SIGNS)]:
+        assert {"fincen-2020", "fatf-2018"} <= set(indicator.sources), indicator.id
+    assert library.audience("farm").leads_with == ()
+    assert tuple(c.id for c in library.categories_for("farm")) == CATEGORIES
+
+
+def test_hotel_leads_with_the_hospitality_signs() -> None:
+    library = default_library()
+    hotel = library.audience("hotel")
+    assert hotel.leads_with and tuple(c.id for c in library.categories_for("hotel"))[: len(hotel.leads_with)] == \
+        hotel.leads_with
+    first = [i for i in library.indicators_for("hotel") if i.category == hotel.leads_with[0]]
+    assert first[0].id == "do-not-disturb-extra-linen"
+    hospitality = {"do-not-disturb-extra-linen", "cash-day-by-day", "one-payer-many-rooms",
+                   "child-with-unrelated-adult", "people-keeping-watch"}
+    mine = {i.id: i for i in library.indicators_for("hotel")}
+    assert hospitality <= set(mine)
+    assert all(mine[i].category in hotel.leads_with and "dhs-hospitality" in mine[i].sources for i in hospitality)
+    assert mine["child-with-unrelated-adult"].act_alone
+
+
+def test_public_signs_cover_criminal_exploitation_and_domestic_servitude() -> None:
+    public = {i.id for i in default_library().indicators_for("public")}
+    assert {"forced-begging", "cannabis-farm", "drug-lines", "domestic-servitude", "cheap-car-wash-nail-bar"} <= public
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_explanations_are_audience_neutral_and_examples_stay_with_their_audience(audience: str) -> None:
+    library = default_library()
+    chosen = library.audience(audience)
+    for indicator in library.indicators_for(audience):
+        assert all(a in indicator.audiences for a, _ in indicator.examples), indicator.id
+        if audience == "bank":
+            _, explanation = indicator.wording(chosen)
+            for text in (explanation, indicator.example_for("bank") or ""):
+                assert not OTHER_AUDIENCE_WORDS.search(text), (indicator.id, text)
+        if len(indicator.audiences) > 1:
+            assert "In a hotel" not in indicator.explanation, indicator.id
+
+
+def test_examples_are_sorted_pairs_with_a_lookup() -> None:
+    library = default_library()
+    indicator = next(i for i in library.indicators if i.id == "arranged-by-third-party")
+    assert [a for a, _ in indicator.examples] == sorted(a for a, _ in indicator.examples)
+    assert indicator.example_for("hotel") == (
+        "In a hotel this can look like one person renting rooms for other people to stay in."
+    )
+    assert indicator.example_for("health") is None
+    assert "hotel" not in indicator.explanation.lower()
+    assert "books and pays for their room, travel or job" not in indicator.sign
+
+
+def test_the_extractor_offers_every_example_to_translators() -> None:
+    with open(LIBRARY_DIR / "indicators.yaml", "rb") as handle:
+        extracted = list(extract_library(handle, None, None, {}))
+    found = {(message, comments[0].split(" — ")[0]) for _, _, message, comments in extracted}
+    for indicator in default_library().indicators:
+        for audience, example in indicator.examples:
+            assert (example, f"indicators {indicator.id}: example for {audience}") in found
+
+
+def test_bank_step_does_not_suggest_questioning_the_customer() -> None:
+    step = next(s for s in default_library().actions["bank"] if s.id == "bank-no-tipping-off")
+    assert "question" not in step.text and "suspicions" in step.text
+
+
+NEW_HELPLINES = ("pl-kcik-urgent", "ua-national-527", "us-trafficking-hotline")
+
+
+def test_new_helplines_have_a_source_and_are_not_marked_verified() -> None:
+    library = default_library()
+    lines = {h.id: h for h in library.helplines}
+    for line_id in NEW_HELPLINES:
+        line = lines[line_id]
+        assert line.source.startswith("https://"), line_id
+        assert line.verified is None and line.needs_verifying(dt.date(2026, 11, 21))
+    assert lines["pl-kcik-urgent"].hours == "24 hours, 7 days"
+    assert (lines["ua-national-527"].number, lines["us-trafficking-hotline"].number) == ("527", "1-888-373-7888")
+    hours = {h.hours for h in library.helplines}
+    assert hours <= {"24 hours, 7 days", "Office hours; check the website for other times",
+                     "Weekdays in office hours; urgent cases at other times", "Check current hours with the operator"}
+
+
+def test_a_us_bank_toolkit_assembles() -> None:
+    toolkit = assemble("bank", "en", country="US", as_of=dt.date(2026, 11, 21))
+    assert toolkit.country == "US"
+    assert toolkit.main_helpline is not None and toolkit.main_helpline.helpline.id == "us-trafficking-hotline"
+    assert {i.id for i in toolkit.indicators} >= set(FINCEN_FATF_SIGNS)
+    assert {"fincen-2020", "fatf-2018"} <= {s.id for s in toolkit.sources}

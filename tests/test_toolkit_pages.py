@@ -50,10 +50,13 @@ def test_preview_shows_version_warning_downloads_and_posts(trainer) -> None:  # 
     assert version
     assert 'id="verify-warning"' in html  # the Lithuanian helplines have no verification date yet
     for button in ("download-pdf-a4", "download-pdf-letter", "download-html", "download-card", "download-poster-a4",
-                   "download-poster-a3", "download-social", "download-zip"):
+                   "download-poster-letter", "download-poster-a3", "download-social", "download-zip"):
         assert f'id="{button}"' in html
     assert 'id="toolkit-preview"' in html and 'id="social-posts"' in html
     assert 'id="publish-form"' not in html  # trainers download; coordinators publish
+    assert 'id="rtl-text-note"' not in html
+    arabic = trainer.get("/toolkits/bank/ar?lang=en").get_data(as_text=True)
+    assert 'id="rtl-text-note"' in arabic  # copying from an Arabic PDF can split words with vowel marks
 
 
 def test_unknown_audience_locale_or_format_is_404(trainer) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +124,7 @@ def test_zip_has_every_format_and_a_manifest(trainer) -> None:  # type: ignore[n
     assert manifest["locale"] == "ro" and manifest["audience"]["id"] == "farm" and manifest["country"] == "RO"
     assert manifest["sources"] and all(s["url"].startswith("https://") for s in manifest["sources"])
     assert {f["name"] for f in manifest["files"]} == names - {"manifest.json"}
-    assert "SOURCES.txt" in names and sum(n.endswith(".pdf") for n in names) == 5
+    assert "SOURCES.txt" in names and sum(n.endswith(".pdf") for n in names) == 6
 
 
 def test_reviewer_cannot_open_toolkits(demo_app: Flask) -> None:

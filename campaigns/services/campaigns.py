@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Campaign, CampaignArea, CampaignDraft, CampaignStatus, CampaignTarget, RankingRun, utcnow
 from . import audit
+from .logos import copy_logos
 from .ranking import run_frame
 
 S = CampaignStatus
@@ -255,6 +256,7 @@ def copy(actor: audit.Actor, campaign: Campaign) -> Campaign:
     ]  # fmt: skip
     db.session.add(twin)
     db.session.flush()
+    copy_logos(campaign, twin, actor.user.id)
     audit.record(actor, "campaign.copy", "campaign", twin.id, source=campaign.id)
     return twin
 

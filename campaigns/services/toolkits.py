@@ -8,11 +8,12 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,11 +22,13 @@ from content import Artifact, Campaign, Toolkit, ToolkitCache, assemble, build
 from content.bundle import check_format
 from content.library import default_library
 from content.locales import LOCALES
+from content.toolkit import ListedHelpline
 from targeting.privacy import protect_counts
 
 from ..db import side_write
 from ..extensions import db
 from ..models import Area, CampaignDraft, ToolkitDownload, ToolkitPublication
+from . import helpline_checks, logos
 from .audit import Actor, record
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
@@ -35,12 +38,17 @@ def cache() -> ToolkitCache:
     return ToolkitCache(Path(current_app.instance_path) / "cache" / "toolkits")
 
 
-def toolkit_or_404(audience: str, locale: str, country: str | None = None, campaign: Campaign | None = None) -> Toolkit:
-    """The toolkit a URL names; an unknown audience, language or country is a 404, not a 500."""
+def toolkit_or_404(
+    audience: str, locale: str, country: str | None = None, campaign: Campaign | None = None, *,
+    organisation_id: int | None,
+) -> Toolkit:
+    """The toolkit a URL names, as `organisation_id` prints it (with the helpline checks its
+    coordinators recorded); an unknown audience, language or country is a 404, not a 500."""
     if locale not in LOCALES:
         abort(404)
     try:
-        return assemble(audience, locale, country=country or None, campaign=campaign)
+        return assemble(audience, locale, country=country or None, campaign=campaign,
+                        checked=helpline_checks.latest(organisation_id))
     except KeyError:
         abort(404)
 
@@ -120,6 +128,9 @@ def download_stats(organisation_id: int, days: int = 30) -> list[DownloadRow]:
 
 
 def campaign_of(publication: ToolkitPublication) -> Campaign:
+    """What a publication prints: the details stored when it was published, its campaign's
+    partner logos as they are now (a logo added later reaches every toolkit of the campaign),
+    and its own public page for the poster's QR code when no survey is open."""
     return Campaign(
         name=publication.campaign_name,
         helpline_name=publication.helpline_name,
@@ -130,7 +141,37 @@ def campaign_of(publication: ToolkitPublication) -> Campaign:
         ends=publication.ends,
         areas=tuple(publication.areas or ()),
         survey_url=publication.survey_url or "",
+        public_url=url_for("public_toolkits.public_page", slug=publication.slug, _external=True),
+        logos=logos.content_logos(publication.campaign_id),
     )
+
+
+def helplines_to_verify(
+    organisation_id: int,
+    publications: Iterable[ToolkitPublication] = (),
+    planned: Iterable[tuple[str, str, Campaign]] = (),
+) -> list[ListedHelpline]:
+    """The helplines printed with "verify before printing" (and a DRAFT mark) on the given
+    publications and planned toolkits (audience, country, campaign), each once.
+
+    Helplines depend on the country, the campaign's own helpline and the organisation's checks,
+    not on the language, so each toolkit is assembled in English: no catalog is read."""
+    checked = helpline_checks.latest(organisation_id)
+    wanted = [
+        (p.audience, p.country, Campaign(name=p.campaign_name, helpline_name=p.helpline_name,
+                                         helpline_number=p.helpline_number, helpline_verified=p.helpline_verified))
+        for p in publications
+    ]  # fmt: skip
+    found: dict[tuple[str, str, str], ListedHelpline] = {}
+    for audience, country, campaign in [*wanted, *planned]:
+        try:
+            toolkit = assemble(audience, "en", country=country, campaign=campaign, checked=checked)
+        except KeyError:  # an audience or country the library no longer has: nothing printed
+            continue
+        for listed in toolkit.helplines:
+            if listed.verify:
+                found.setdefault((listed.helpline.country, listed.helpline.id, listed.helpline.number), listed)
+    return list(found.values())
 
 
 def draft_area_names(draft: CampaignDraft) -> list[str]:
@@ -199,7 +240,9 @@ def published_toolkit_or_404(slug: str) -> tuple[ToolkitPublication, Toolkit]:
     )
     if found is None:
         abort(404)
-    return found, toolkit_or_404(found.audience, found.locale, found.country, campaign_of(found))
+    toolkit = toolkit_or_404(found.audience, found.locale, found.country, campaign_of(found),
+                             organisation_id=found.organisation_id)
+    return found, toolkit
 
 
 def audience_choices() -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import content
 from ..extensions import db
 from ..models import Campaign, SurveyWave, ToolkitPublication
 from ..queries import org_owned
+from ..services import logos as logo_service
 from ..services import toolkits as toolkit_service
 from ..surveys.models import WaveStatus
 from .campaigns_ import bp
@@ -45,6 +46,7 @@ def content_campaign(campaign: Campaign, locale: str | None = None) -> content.C
         ends=campaign.ends,
         areas=tuple(a.name for a in campaign.areas),
         survey_url=survey_url(campaign, locale) if locale else "",
+        logos=logo_service.content_logos(campaign.id),
     )
 
 
@@ -63,14 +65,22 @@ def context(campaign: Campaign) -> dict[str, Any]:
     locales = list(campaign.locales or ["en"])
     audiences = toolkit_service.audience_choices()
     published = publications(campaign)
+    country = published[0].country if published else default_country(locales[0])
+    # The helplines its toolkits print: the published ones as published, else the toolkit the
+    # form below would publish first (the campaign's helpline and the default country's lines).
+    planned = [] if published else [(audiences[0]["id"], country, content.Campaign(
+        name=campaign.name, helpline_name=campaign.helpline_name, helpline_number=campaign.helpline_number,
+        helpline_verified=campaign.helpline_verified))]  # fmt: skip
     return {
+        "to_verify": toolkit_service.helplines_to_verify(campaign.organisation_id, published, planned),
+        "campaign_logos": logo_service.logos_of(campaign.id),
         "publications": published,
         "audiences": audiences,
         "audience_titles": {a["id"]: a["title"] for a in audiences},
         "toolkit_locales": locales,
         "countries": toolkit_service.countries(),
         # The country of the campaign's earlier toolkits: materials in several languages for one place.
-        "default_country": published[0].country if published else default_country(locales[0]),
+        "default_country": country,
     }
 
 
@@ -85,7 +95,8 @@ def publish_toolkit(campaign_id: int) -> Any:
         flash(gettext("Choose one of the campaign's languages and a country for the helplines."), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="toolkits")), 303
     details = content_campaign(campaign, locale)
-    toolkit = toolkit_service.toolkit_or_404(audience, locale, country, details)
+    toolkit = toolkit_service.toolkit_or_404(audience, locale, country, details,
+                                             organisation_id=campaign.organisation_id)
     publication = toolkit_service.publish(g.actor, campaign.organisation_id, toolkit, details)
     publication.campaign_id = campaign.id
     flash(gettext("Published with the campaign's helpline, partners, areas and dates. Anyone with the link can "

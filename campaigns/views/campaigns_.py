@@ -25,6 +25,7 @@ from ..models import Campaign, CampaignDraft, CampaignStatus, Role
 from ..plain_text import strip_controls
 from ..queries import org_owned
 from ..services import campaigns as service
+from ..services import logos as logo_service
 from .rankings import explanation
 
 bp = Section("campaigns", __name__, url_prefix="/campaigns", roles={Role.ADMIN, Role.COORDINATOR})
@@ -219,11 +220,14 @@ def edit(campaign_id: int) -> Any:
     return _edit_page(campaign, errors, None)
 
 
-def _edit_page(campaign: Campaign, errors: dict[str, str], form: Any) -> str:
+def _edit_page(campaign: Campaign, errors: dict[str, str], form: Any, *, logo_form: Any = None) -> str:
+    """The edit form, and under it the partner logos (`campaign_logos`); `logo_form` is a refused
+    upload's form, to show its partner name again."""
     budget = "" if campaign.budget_cents is None else f"{campaign.budget_cents / 100:.2f}"
     return render_template(
         "campaigns/edit.html", campaign=campaign, errors=errors, form=form, channel_labels=CHANNEL_LABELS,
-        currencies=CURRENCIES, locales=LOCALES, budget=budget,
+        currencies=CURRENCIES, locales=LOCALES, budget=budget, logos=logo_service.logos_of(campaign.id),
+        max_logos=logo_service.MAX_LOGOS, logo_form=logo_form or {},
     )
 
 
@@ -289,4 +293,4 @@ def _targets_page(campaign: Campaign, errors: dict[str, str], form: Any) -> str:
 
 
 # The reach pages are routes of this section, in a module of their own (imported last: it uses the above).
-from . import campaign_coverage, campaign_reach, campaign_toolkits  # noqa: E402, F401
+from . import campaign_coverage, campaign_logos, campaign_reach, campaign_toolkits  # noqa: E402, F401

@@ -39,6 +39,7 @@ DOWNLOADS: Final = (
     ("html", "", _l("Web page (HTML)")),
     ("card", "", _l("Wallet card (PDF, two-sided)")),
     ("poster", "a4", _l("Poster, A4")),
+    ("poster", "letter", _l("Poster, US Letter")),
     ("poster", "a3", _l("Poster, A3")),
     ("social", "", _l("Social posts (text)")),
     ("zip", "", _l("Everything (ZIP)")),
@@ -83,6 +84,7 @@ def index() -> Any:
     ui_locale = str(get_locale())
     org = g.user.organisation_id
     audiences = service.audience_choices()
+    published = service.publications(org)
     return render_template(
         "toolkits/index.html",
         audiences=audiences,
@@ -90,7 +92,8 @@ def index() -> Any:
         chosen_locale=ui_locale if ui_locale in LOCALES else "en",
         countries=service.countries(),
         chosen_country=default_country(ui_locale),
-        publications=service.publications(org),
+        publications=published,
+        to_verify=service.helplines_to_verify(org, published),
         downloads=service.download_stats(org),
         audience_titles={a["id"]: a["title"] for a in audiences},
         can_publish=_can_publish(),
@@ -128,13 +131,13 @@ def _preview_context(toolkit: Toolkit) -> dict[str, Any]:
 
 @bp.route("/<audience>/<locale>")
 def preview(audience: str, locale: str) -> Any:
-    toolkit = service.toolkit_or_404(audience, locale, _country_arg(locale))
+    toolkit = service.toolkit_or_404(audience, locale, _country_arg(locale), organisation_id=g.user.organisation_id)
     return render_template("toolkits/preview.html", form={}, errors={}, **_preview_context(toolkit))
 
 
 @bp.route("/<audience>/<locale>/download/<fmt>")
 def download(audience: str, locale: str, fmt: str) -> Any:
-    toolkit = service.toolkit_or_404(audience, locale, _country_arg(locale))
+    toolkit = service.toolkit_or_404(audience, locale, _country_arg(locale), organisation_id=g.user.organisation_id)
     return _send(toolkit, fmt, request.args.get("paper", ""), g.user.organisation_id, public=False)
 
 
@@ -193,15 +196,16 @@ def campaign_from_form(
 @roles(Role.ADMIN, Role.COORDINATOR)
 def publish(audience: str, locale: str) -> Any:
     country = _country_arg(locale)
+    organisation = g.user.organisation_id
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     draft_id = db_int(form.get("draft_id"), minimum=1)
     draft = org_owned(CampaignDraft, draft_id) if draft_id is not None else None
     campaign, errors = campaign_from_form(form, draft)
     if errors:
-        context = _preview_context(service.toolkit_or_404(audience, locale, country))
+        context = _preview_context(service.toolkit_or_404(audience, locale, country, organisation_id=organisation))
         return render_template("toolkits/preview.html", form=form, errors=errors, **context), 400
-    toolkit = service.toolkit_or_404(audience, locale, country, campaign)
-    publication = service.publish(g.actor, g.user.organisation_id, toolkit, campaign)
+    toolkit = service.toolkit_or_404(audience, locale, country, campaign, organisation_id=organisation)
+    publication = service.publish(g.actor, organisation, toolkit, campaign)
     flash(gettext("Published. Anyone with the link can open and download this toolkit."), "success")
     return redirect(url_for("toolkits.index", _anchor=f"publication-{publication.id}"))
 
@@ -238,3 +242,7 @@ def public_page(slug: str) -> Any:
 def public_download(slug: str, fmt: str) -> Any:
     publication, toolkit = service.published_toolkit_or_404(slug)
     return _send(toolkit, fmt, request.args.get("paper", ""), publication.organisation_id, public=True)
+
+
+# The helpline checks page: routes of this section, in a module of their own (imported last: it uses the above).
+from . import toolkit_helplines  # noqa: E402, F401
