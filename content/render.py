@@ -139,22 +139,22 @@ def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str
     return final
 
 
-def _card_steps(toolkit: Toolkit) -> list[Step]:
+def _steps(toolkit: Toolkit, second_person: tuple[str, ...], third_person: tuple[str, ...]) -> list[Step]:
+    """The audience's first step of each wanted kind, in that order (the card and the poster
+    have room for a few, and a worker reads rights before reporting)."""
     by_kind: dict[str, Step] = {}
     for step in toolkit.steps:
         by_kind.setdefault(step.kind, step)
-    wanted = ("rights", "safety", "no-confront", "report") if toolkit.audience.second_person else (
-        "safety", "no-confront", "record", "report"
-    )
+    wanted = second_person if toolkit.audience.second_person else third_person
     return [by_kind[k] for k in wanted if k in by_kind]
+
+
+def _card_steps(toolkit: Toolkit) -> list[Step]:
+    return _steps(toolkit, ("rights", "safety", "no-confront", "report"), ("safety", "no-confront", "record", "report"))
 
 
 def _poster_steps(toolkit: Toolkit) -> list[Step]:
-    by_kind: dict[str, Step] = {}
-    for step in toolkit.steps:
-        by_kind.setdefault(step.kind, step)
-    wanted = ("rights", "report") if toolkit.audience.second_person else ("no-confront", "report")
-    return [by_kind[k] for k in wanted if k in by_kind]
+    return _steps(toolkit, ("rights", "report"), ("no-confront", "report"))
 
 
 def needs_draft_mark(toolkit: Toolkit) -> bool:
