@@ -45,6 +45,18 @@ LOG_PATH = Path(os.environ.get("PLANNER_TEST_LOG", "")) if os.environ.get("PLANN
 
 
 _LOG_HANDLERS: list[logging.Handler] = []
+# Modules that never open the database: the toolkit library renders files from YAML and catalogs.
+# Run once, on SQLite; on PostgreSQL they would build the same 54 toolkits again for nothing.
+DATABASE_FREE = frozenset({"test_content_formats", "test_content_layout", "test_content_arabic_text"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not USE_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs no database: run in the SQLite pass")
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DATABASE_FREE:
+            item.add_marker(skip)
 
 
 def pytest_configure(config: pytest.Config) -> None:
