@@ -21,12 +21,12 @@ OVERLAP_SHARE = 0.05
 TOLERANCE_PX = 0.75  # a quarter point: rounding, not overflow
 
 
-def _walk(box: Any) -> Any:
+def walk(box: Any) -> Any:
     """Every box under `box`, including absolutely positioned ones (WeasyPrint's own
     `descendants()` stops at their placeholders)."""
     yield box
     for child in getattr(box, "children", ()):
-        yield from _walk(getattr(child, "_box", child))
+        yield from walk(getattr(child, "_box", child))
 
 
 def _text_boxes(page_box: Any) -> list[tuple[Any, Any]]:
@@ -36,7 +36,7 @@ def _text_boxes(page_box: Any) -> list[tuple[Any, Any]]:
 
     found: list[tuple[Any, Any]] = []
 
-    def walk(box: Any, line: Any) -> None:
+    def visit(box: Any, line: Any) -> None:
         if isinstance(box, boxes.TextBox):
             if box.text.strip() and line is not None:
                 found.append((box, line))
@@ -44,9 +44,9 @@ def _text_boxes(page_box: Any) -> list[tuple[Any, Any]]:
         if isinstance(box, boxes.LineBox):
             line = box
         for child in getattr(box, "children", ()):
-            walk(getattr(child, "_box", child), line)
+            visit(getattr(child, "_box", child), line)
 
-    walk(page_box, None)
+    visit(page_box, None)
     return found
 
 
@@ -55,7 +55,7 @@ def _framed(page_box: Any) -> list[Any]:
     from weasyprint.formatting_structure import boxes
 
     framed = []
-    for box in _walk(page_box):
+    for box in walk(page_box):
         if not isinstance(box, boxes.BlockContainerBox | boxes.FlexContainerBox | boxes.TableBox) or isinstance(
                 box, boxes.PageBox):
             continue
@@ -91,7 +91,7 @@ def page_problems(page_box: Any) -> list[str]:
 
     index = {id(b): i for i, b in enumerate(texts)}
     for frame in _framed(page_box):
-        inside = [index[id(b)] for b in _walk(frame) if id(b) in index]
+        inside = [index[id(b)] for b in walk(frame) if id(b) in index]
         fx0, fy0 = frame.border_box_x(), frame.border_box_y()
         fx1, fy1 = fx0 + frame.border_width(), fy0 + frame.border_height()
         if inside:

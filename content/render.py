@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .layout import problems
+from .layout import problems, walk
 from .library import Step
 from .locales import Translator, direction, nfc
 from .pdftext import fix_text_mapping
@@ -112,31 +112,74 @@ CARD_FACES = ("front_scale", "back_scale")
 
 
 def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str, ...], pages: int,
-                     what: str) -> Any:
-    """Binary search over `SCALES`, per part (a card side is one page, a poster one), for the
-    largest type at which `layout.problems` finds nothing on that part's page and the document
-    keeps its page count. Each part is searched with the others at the smallest size, so one
-    side running long cannot be blamed on the other: about log2(24) = 5 renders per part."""
-    smallest = dict.fromkeys(parts, SCALES[-1])
-    chosen: dict[str, float] = {}
-    for page, part in enumerate(parts):
-        low, high, best = 0, len(SCALES) - 1, None
-        while low <= high:
-            middle = (low + high) // 2
-            document = render({**smallest, part: SCALES[middle]})
-            fits = len(document.pages) == pages and not [n for n, _ in problems(document) if n == page]
-            if fits:
-                best, high = middle, middle - 1
+                     what: str, hint: dict[str, int] | None = None) -> tuple[Any, dict[str, int]]:
+    """Binary search over `SCALES`, for every part at once (a card side, a poster sheet: an
+    element with `data-part`), for the largest type at which the part stays on one page and
+    `layout.problems` finds nothing there. A part that runs long spills onto a page of its own,
+    so each verdict is the part's alone: about log2(24) = 5 renders for a two-sided card. A
+    `hint` (the answer for the same text on another paper) is tried first, then its neighbour:
+    two renders when it is right. Returns the document and the chosen scale indexes."""
+    low = dict.fromkeys(parts, 0)  # index of the largest scale not yet ruled out
+    high = dict.fromkeys(parts, len(SCALES) - 1)
+    best: dict[str, int] = {}
+    forced = {p: i for p, i in (hint or {}).items() if p in parts and 0 <= i < len(SCALES)}
+    neighbour_tried: set[str] = set()
+    rendered: dict[tuple[int, ...], Any] = {}
+    while any(low[p] <= high[p] for p in parts):
+        trial = {}
+        for p in parts:
+            if low[p] > high[p]:
+                trial[p] = best.get(p, len(SCALES) - 1)
+            elif low[p] <= forced.get(p, -1) <= high[p]:
+                trial[p] = forced[p]
             else:
-                low = middle + 1
-        if best is None:
-            raise RenderError(f"{what} does not fit even at {SCALES[-1]:.0%} size ({part}); shorten the text")
-        chosen[part] = SCALES[best]
-    final = render(chosen)
+                trial[p] = (low[p] + high[p]) // 2
+        document = render({p: SCALES[trial[p]] for p in parts})
+        rendered[tuple(trial[p] for p in parts)] = document
+        fitting = _fitting_parts(document)
+        for part in parts:
+            if low[part] > high[part]:
+                continue
+            guessing = forced.pop(part, -1) == trial[part] and part not in neighbour_tried
+            if part in fitting:
+                best[part], high[part] = trial[part], trial[part] - 1
+            else:
+                low[part] = trial[part] + 1
+            if guessing:  # the hint was tried: try its neighbour once, then search as usual
+                neighbour_tried.add(part)
+                forced[part] = trial[part] - 1 if part in fitting else trial[part] + 1
+    missing = [p for p in parts if p not in best]
+    if missing:
+        raise RenderError(f"{what} does not fit even at {SCALES[-1]:.0%} size ({', '.join(missing)}); shorten the text")
+    key = tuple(best[p] for p in parts)
+    final = rendered.get(key) or render({p: SCALES[best[p]] for p in parts})
     left = problems(final)
     if len(final.pages) != pages or left:
         raise RenderError(f"{what}: {left[0][1] if left else 'wrong page count'}")
-    return final
+    return final, best
+
+
+def _fitting_parts(document: Any) -> set[str]:
+    """Parts (`data-part` elements) that lie on exactly one page, with no layout problem there
+    and with their last block (`data-end`) laid out: a fixed-height block that overflows its
+    page may simply drop what does not fit, which no measurement of what is left would see."""
+    on_pages: dict[str, list[int]] = {}
+    ended: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        first = None
+        for box in walk(page._page_box):
+            element = getattr(box, "element", None)
+            if element is None:
+                continue
+            if first is None and element.get("data-part"):
+                first = element.get("data-part")
+            if element.get("data-end"):
+                ended[element.get("data-end")] = number
+        if first:
+            on_pages.setdefault(first, []).append(number)
+    troubled = {number for number, _ in problems(document)}
+    return {part for part, numbers in on_pages.items()
+            if len(numbers) == 1 and numbers[0] not in troubled and ended.get(part) == numbers[0]}
 
 
 def _steps(toolkit: Toolkit, second_person: tuple[str, ...], third_person: tuple[str, ...]) -> list[Step]:
@@ -173,11 +216,13 @@ def render_card(toolkit: Toolkit) -> bytes:
     def render(scales: dict[str, float]) -> Any:
         return _pdf(_render("card.html", toolkit, signs=signs, card_steps=steps, draft=draft, **scales))
 
-    document = _largest_fitting(render, CARD_FACES, 2, f"card for {toolkit.audience.id}/{toolkit.locale}")
+    document, _ = _largest_fitting(render, CARD_FACES, 2, f"card for {toolkit.audience.id}/{toolkit.locale}")
     return bytes(document.write_pdf(finisher=fix_text_mapping))
 
 
 POSTER_MARGIN_MM = 12.0
+# Scale index chosen for a toolkit version's poster, the first guess for its other papers.
+_POSTER_HINTS: dict[tuple[str, str], dict[str, int]] = {}
 
 
 def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
@@ -194,5 +239,14 @@ def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
     def render(scales: dict[str, float]) -> Any:
         return _pdf(_render("poster.html", toolkit, **extra, **scales))
 
-    document = _largest_fitting(render, ("scale",), 1, f"poster for {toolkit.audience.id}/{toolkit.locale}/{paper}")
+    # The same text on another paper fits at the same step (A3 is A4 enlarged) or next to it
+    # (Letter is a little wider and shorter), so an earlier answer is the first guess.
+    family = "letter" if paper == "letter" else "iso"
+    other = "iso" if family == "letter" else "letter"
+    hint = _POSTER_HINTS.get((toolkit.version, family)) or _POSTER_HINTS.get((toolkit.version, other))
+    document, chosen = _largest_fitting(render, ("scale",), 1,
+                                        f"poster for {toolkit.audience.id}/{toolkit.locale}/{paper}", hint=hint)
+    _POSTER_HINTS[(toolkit.version, family)] = chosen
+    while len(_POSTER_HINTS) > 256:
+        _POSTER_HINTS.pop(next(iter(_POSTER_HINTS)))
     return bytes(document.write_pdf(finisher=fix_text_mapping))

@@ -133,6 +133,16 @@ def test_every_format_builds_and_the_pdfs_are_whole(bundles, audience: str, code
     html_text = (folder / f"{stem}.html").read_text(encoding="utf-8")
     assert str(Translator(code, html=True).gettext("Verify before printing")) not in html_text
 
+    # Nothing was dropped for lack of room: the card's helpline and the poster's last line are there.
+    toolkit = assemble(audience, code)
+    main = toolkit.main_helpline
+    assert main is not None
+    card = _text(folder / f"{stem}-card.pdf").split("\f")
+    assert main.helpline.number in card[0] and toolkit.version in card[1]
+    for paper in ("a4", "letter", "a3"):
+        poster = _text(folder / f"{stem}-poster-{paper}.pdf")
+        assert main.helpline.number in poster and toolkit.version in poster, paper
+
     html = (folder / f"{stem}.html").read_text(encoding="utf-8")
     assert f'<html lang="{code}" dir="{"rtl" if code == "ar" else "ltr"}">' in html
 
