@@ -121,3 +121,15 @@ def problems(document: Any) -> list[tuple[int, str]]:
     """(page index, what is wrong) for every line out of place in a rendered document."""
     return [(number, message) for number, page in enumerate(document.pages)
             for message in page_problems(page._page_box)]
+
+
+def room_above(page_box: Any, marker: str) -> float:
+    """Empty height (CSS px) between the lowest line of text and the top of the block whose
+    element has `marker` among its classes: what a poster can spread between its signs."""
+    target = next((box for box in walk(page_box) if marker in (getattr(box, "element", None) is not None
+                   and (box.element.get("class") or "").split() or [])), None)
+    if target is None:
+        return 0.0
+    inside = {id(b) for b in walk(target)}
+    bottoms = [line.position_y + line.height for text, line in _text_boxes(page_box) if id(text) not in inside]
+    return max(0.0, target.border_box_y() - max(bottoms)) if bottoms else 0.0

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .layout import problems, walk
+from .layout import problems, room_above, walk
 from .library import Step
 from .locales import Translator, direction, nfc
 from .pdftext import fix_text_mapping
@@ -231,13 +231,14 @@ def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
     unit = POSTER_UNIT[paper]
     margin = round(POSTER_MARGIN_MM * unit, 1)
     height = PAPER_MM[paper][1] - 2 * margin - 0.5  # half a millimetre short, or rounding adds a page
-    extra = {
-        "signs": toolkit.key_signs[:6], "poster_steps": _poster_steps(toolkit), "draft": needs_draft_mark(toolkit),
+    signs = toolkit.key_signs[:6]
+    extra: dict[str, object] = {
+        "signs": signs, "poster_steps": _poster_steps(toolkit), "draft": needs_draft_mark(toolkit),
         "paper_size": PAPERS[paper], "unit": unit, "margin_mm": margin, "sheet_height_mm": height,
     }
 
     def render(scales: dict[str, float]) -> Any:
-        return _pdf(_render("poster.html", toolkit, **extra, **scales))
+        return _pdf(_render("poster.html", toolkit, **extra, **scales, spread_px=0.0))
 
     # The same text on another paper fits at the same step (A3 is A4 enlarged) or next to it
     # (Letter is a little wider and shorter), so an earlier answer is the first guess.
@@ -247,6 +248,15 @@ def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
     document, chosen = _largest_fitting(render, ("scale",), 1,
                                         f"poster for {toolkit.audience.id}/{toolkit.locale}/{paper}", hint=hint)
     _POSTER_HINTS[(toolkit.version, family)] = chosen
+    # What the scale steps leave over goes between the signs and around them, so the sheet has
+    # no empty band; kept only if the spread layout still passes every check.
+    room = room_above(document.pages[0]._page_box, "bottom")
+    slots = len(signs) + 1
+    if room > 0 and slots > 1:
+        spread = _pdf(_render("poster.html", toolkit, **extra, scale=SCALES[chosen["scale"]],
+                              spread_px=0.9 * room / slots))
+        if len(spread.pages) == 1 and not problems(spread) and _fitting_parts(spread) == {"scale"}:
+            document = spread
     while len(_POSTER_HINTS) > 256:
         _POSTER_HINTS.pop(next(iter(_POSTER_HINTS)))
     return bytes(document.write_pdf(finisher=fix_text_mapping))
