@@ -28,6 +28,7 @@ import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 from PIL import Image, UnidentifiedImageError
 
+from .questions import N_
 from .toolkit import Logo
 
 MAX_BYTES: Final = 512 * 1024
@@ -57,33 +58,34 @@ EXTENSIONS: Final = {".png": PNG, ".svg": SVG}
 _URL_IN_CSS: Final = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]*)", re.I)
 
 
-# The English text of each refusal. The application shows its own translation of the same code
-# with the same parameters (`campaigns/views/campaign_logos.py`); every text names the file.
+# The English text of each refusal, every one naming the file. Marked for the message catalogs,
+# so the application shows the same text in the reader's language (`gettext(MESSAGES[code])`).
 MESSAGES: Final = {
-    "empty": "%(file)s is empty. Upload the logo as a PNG or SVG file.",
-    "too_big": "%(file)s is %(size)s; a logo may be at most %(limit)s. Save it smaller (a PNG of at most "
-               "2000 pixels a side, or an SVG) and upload it again.",
-    "other_kind": "%(file)s is a %(kind)s file. Upload the logo as a PNG or SVG file.",
-    "not_image": "%(file)s is neither a PNG nor an SVG image. Upload the logo as a PNG or SVG file.",
-    "extension": "%(file)s is named %(suffix)s but holds a %(kind)s image. Check it is the logo you meant; if it "
-                 "is, rename it to end in %(right)s and upload it again.",
-    "png_unreadable": "%(file)s is not a readable PNG image (it may be damaged). Upload a PNG or SVG file.",
-    "png_animated": "%(file)s is an animated PNG. Upload a still PNG or an SVG.",
-    "png_too_large": "%(file)s is %(width)s × %(height)s pixels; a logo may be at most %(limit)s × %(limit)s. "
-                     "Save it smaller and upload it again.",
-    "png_too_small": "%(file)s is %(width)s × %(height)s pixels; a logo needs at least %(limit)s pixels on its "
-                     "short side to print sharply. Upload a larger PNG, or an SVG.",
-    "svg_doctype": "%(file)s has a DOCTYPE or <!ENTITY> declaration, which a logo may not carry. Export the SVG "
-                   "again without it (most editors have a plain SVG option).",
-    "svg_stylesheet": "%(file)s loads a stylesheet from outside the file. Export the SVG with its styles inside it.",
-    "svg_malformed": "%(file)s is not a well-formed SVG file. Export it again from your editor.",
-    "svg_root": "%(file)s does not start with an <svg> element in the SVG namespace. Export it again as an SVG.",
-    "svg_element": "%(file)s contains a <%(element)s> element. A logo must be a plain drawing: export it again "
-                   "without scripts or embedded HTML.",
-    "svg_event": "%(file)s has an event handler (%(attribute)s on <%(element)s>). A logo must be a plain drawing: "
-                 "export it again without scripts.",
-    "svg_reference": "%(file)s refers to something outside the file (%(target)s in <%(element)s>). Embed the "
-                     "images in the SVG, or export it as a PNG.",
+    "empty": N_("%(file)s is empty. Upload the logo as a PNG or SVG file."),
+    "too_big": N_("%(file)s is %(size)s; a logo may be at most %(limit)s. Save it smaller (a PNG of at most 2000 "
+                  "pixels a side, or an SVG) and upload it again."),
+    "other_kind": N_("%(file)s is a %(kind)s file. Upload the logo as a PNG or SVG file."),
+    "not_image": N_("%(file)s is neither a PNG nor an SVG image. Upload the logo as a PNG or SVG file."),
+    "extension": N_("%(file)s is named %(suffix)s but holds a %(kind)s image. Check it is the logo you meant; if it "
+                    "is, rename it to end in %(right)s and upload it again."),
+    "png_unreadable": N_("%(file)s is not a readable PNG image (it may be damaged). Upload a PNG or SVG file."),
+    "png_animated": N_("%(file)s is an animated PNG. Upload a still PNG or an SVG."),
+    "png_too_large": N_("%(file)s is %(width)s × %(height)s pixels; a logo may be at most %(limit)s × %(limit)s. Save"
+                        " it smaller and upload it again."),
+    "png_too_small": N_("%(file)s is %(width)s × %(height)s pixels; a logo needs at least %(limit)s pixels on its "
+                        "short side to print sharply. Upload a larger PNG, or an SVG."),
+    "svg_doctype": N_("%(file)s has a DOCTYPE or <!ENTITY> declaration, which a logo may not carry. Export the SVG "
+                      "again without it (most editors have a plain SVG option)."),
+    "svg_stylesheet": N_("%(file)s loads a stylesheet from outside the file. Export the SVG with its styles inside "
+                         "it."),
+    "svg_malformed": N_("%(file)s is not a well-formed SVG file. Export it again from your editor."),
+    "svg_root": N_("%(file)s does not start with an <svg> element in the SVG namespace. Export it again as an SVG."),
+    "svg_element": N_("%(file)s contains a <%(element)s> element. A logo must be a plain drawing: export it again "
+                      "without scripts or embedded HTML."),
+    "svg_event": N_("%(file)s has an event handler (%(attribute)s on <%(element)s>). A logo must be a plain drawing: "
+                    "export it again without scripts."),
+    "svg_reference": N_("%(file)s refers to something outside the file (%(target)s in <%(element)s>). Embed the "
+                        "images in the SVG, or export it as a PNG."),
 }
 
 

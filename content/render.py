@@ -124,7 +124,7 @@ def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str
     best: dict[str, int] = {}
     forced = {p: i for p, i in (hint or {}).items() if p in parts and 0 <= i < len(SCALES)}
     neighbour_tried: set[str] = set()
-    rendered: dict[tuple[int, ...], Any] = {}
+    rendered: dict[tuple[int, ...], tuple[Any, set[str]]] = {}  # trial -> (document, parts that fit)
     while any(low[p] <= high[p] for p in parts):
         trial = {}
         for p in parts:
@@ -135,8 +135,8 @@ def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str
             else:
                 trial[p] = (low[p] + high[p]) // 2
         document = render({p: SCALES[trial[p]] for p in parts})
-        rendered[tuple(trial[p] for p in parts)] = document
         fitting = _fitting_parts(document)
+        rendered[tuple(trial[p] for p in parts)] = (document, fitting)
         for part in parts:
             if low[part] > high[part]:
                 continue
@@ -151,11 +151,13 @@ def _largest_fitting(render: Callable[[dict[str, float]], Any], parts: tuple[str
     missing = [p for p in parts if p not in best]
     if missing:
         raise RenderError(f"{what} does not fit even at {SCALES[-1]:.0%} size ({', '.join(missing)}); shorten the text")
-    key = tuple(best[p] for p in parts)
-    final = rendered.get(key) or render({p: SCALES[best[p]] for p in parts})
-    left = problems(final)
-    if len(final.pages) != pages or left:
-        raise RenderError(f"{what}: {left[0][1] if left else 'wrong page count'}")
+    final, fitting = rendered.get(tuple(best[p] for p in parts), (None, set()))
+    if final is None:  # the parts' best sizes were found in different trials: render them together
+        final = render({p: SCALES[best[p]] for p in parts})
+        fitting = _fitting_parts(final)
+    if len(final.pages) != pages or fitting != set(parts):
+        left = problems(final)
+        raise RenderError(f"{what}: {left[0][1] if left else 'a part does not fit its page'}")
     return final, best
 
 
@@ -255,7 +257,7 @@ def render_poster(toolkit: Toolkit, paper: str = "a4") -> bytes:
     if room > 0 and slots > 1:
         spread = _pdf(_render("poster.html", toolkit, **extra, scale=SCALES[chosen["scale"]],
                               spread_px=0.9 * room / slots))
-        if len(spread.pages) == 1 and not problems(spread) and _fitting_parts(spread) == {"scale"}:
+        if len(spread.pages) == 1 and _fitting_parts(spread) == {"scale"}:
             document = spread
     while len(_POSTER_HINTS) > 256:
         _POSTER_HINTS.pop(next(iter(_POSTER_HINTS)))

@@ -164,6 +164,20 @@ def _with_check(helpline: Helpline, checked_on: dt.date | None) -> Helpline:
     return replace(helpline, verified=checked_on)
 
 
+def listed_helplines(library: Library, country: str, campaign: Campaign, checked: Mapping[str, dt.date] | None,
+                     as_of: dt.date) -> tuple[ListedHelpline, ...]:
+    """The helplines a toolkit for `country` prints, in order (the campaign's own first, then
+    trafficking, labour and emergency lines), each marked when it needs verifying on `as_of`.
+    They depend on neither the audience nor the language, so a page that only lists numbers to
+    check asks this rather than assembling whole toolkits."""
+    lines = [_with_check(h, (checked or {}).get(h.id)) for h in library.helplines_for(country)]
+    ordered = sorted(lines, key=lambda h: {"trafficking": 0, "labour": 1, "emergency": 2}[h.kind])
+    own = campaign.helpline(country)
+    if own is not None:
+        ordered = [own, *ordered]
+    return tuple(ListedHelpline(h, h.needs_verifying(as_of)) for h in ordered)
+
+
 def default_country(locale: str) -> str:
     return DEFAULT_COUNTRY.get(locale, FALLBACK_COUNTRY)
 
@@ -196,12 +210,7 @@ def assemble(
         for category in library.categories_for(chosen.id)
         if any(i.category == category.id for i in mine)
     )
-    lines = [_with_check(h, (checked or {}).get(h.id)) for h in library.helplines_for(country)]
-    own = campaign.helpline(country)
-    ordered = sorted(lines, key=lambda h: {"trafficking": 0, "labour": 1, "emergency": 2}[h.kind])
-    if own is not None:
-        ordered = [own, *ordered]
-    listed = tuple(ListedHelpline(h, h.needs_verifying(as_of)) for h in ordered)
+    listed = listed_helplines(library, country, campaign, checked, as_of)
     cited = {s for i in mine for s in i.sources}
     sources = tuple(s for s in library.sources if s.id in cited)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import content
 
@@ -35,6 +35,13 @@ def logos_of(campaign_id: int) -> list[CampaignLogo]:
         select(CampaignLogo).where(CampaignLogo.campaign_id == campaign_id)
         .order_by(CampaignLogo.position, CampaignLogo.id)
     ))  # fmt: skip
+
+
+def logo_of(campaign: Campaign, logo_id: int) -> CampaignLogo | None:
+    """One of this campaign's logos; another campaign's logo is None, as a missing one is."""
+    return db.session.scalar(
+        select(CampaignLogo).where(CampaignLogo.id == logo_id, CampaignLogo.campaign_id == campaign.id)
+    )
 
 
 def content_logos(campaign_id: int | None) -> tuple[content.Logo, ...]:
@@ -63,9 +70,7 @@ def add(actor: audit.Actor, campaign: Campaign, logo: content.Logo, *, filename:
     same = next((row for row in rows if row.sha256 == sha256), None)
     if same is not None:
         raise LogoRefused("duplicate", file=filename, name=same.name)
-    position = (db.session.scalar(
-        select(func.max(CampaignLogo.position)).where(CampaignLogo.campaign_id == campaign.id)
-    ) or 0) + 1  # fmt: skip
+    position = max((r.position for r in rows), default=0) + 1
     row = CampaignLogo(
         campaign_id=campaign.id, position=position, name=name, media_type=logo.media_type, data=logo.data,
         sha256=sha256, created_by_id=actor.user.id if actor.user else None,
@@ -82,9 +87,7 @@ def add(actor: audit.Actor, campaign: Campaign, logo: content.Logo, *, filename:
 def remove(actor: audit.Actor, campaign: Campaign, logo_id: int) -> CampaignLogo:
     """Delete one of the campaign's logos; a logo of another campaign is 'not found'."""
     _check_editable(campaign)
-    row = db.session.scalar(
-        select(CampaignLogo).where(CampaignLogo.id == logo_id, CampaignLogo.campaign_id == campaign.id)
-    )
+    row = logo_of(campaign, logo_id)
     if row is None:
         raise LogoRefused("not_found")
     audit.record(

@@ -22,7 +22,7 @@ from content import Artifact, Campaign, Toolkit, ToolkitCache, assemble, build
 from content.bundle import check_format
 from content.library import default_library
 from content.locales import LOCALES
-from content.toolkit import ListedHelpline
+from content.toolkit import ListedHelpline, listed_helplines
 from targeting.privacy import protect_counts
 
 from ..db import side_write
@@ -149,26 +149,25 @@ def campaign_of(publication: ToolkitPublication) -> Campaign:
 def helplines_to_verify(
     organisation_id: int,
     publications: Iterable[ToolkitPublication] = (),
-    planned: Iterable[tuple[str, str, Campaign]] = (),
+    planned: Iterable[tuple[str, Campaign]] = (),
 ) -> list[ListedHelpline]:
     """The helplines printed with "verify before printing" (and a DRAFT mark) on the given
-    publications and planned toolkits (audience, country, campaign), each once.
-
-    Helplines depend on the country, the campaign's own helpline and the organisation's checks,
-    not on the language, so each toolkit is assembled in English: no catalog is read."""
+    publications and planned toolkits (country, campaign), each once. Helplines depend on the
+    country, the campaign's own helpline and the organisation's checks only, so no toolkit is
+    assembled for this."""
+    library = default_library()
     checked = helpline_checks.latest(organisation_id)
+    today = dt.date.today()
     wanted = [
-        (p.audience, p.country, Campaign(name=p.campaign_name, helpline_name=p.helpline_name,
-                                         helpline_number=p.helpline_number, helpline_verified=p.helpline_verified))
+        (p.country, Campaign(name=p.campaign_name, helpline_name=p.helpline_name,
+                             helpline_number=p.helpline_number, helpline_verified=p.helpline_verified))
         for p in publications
     ]  # fmt: skip
     found: dict[tuple[str, str, str], ListedHelpline] = {}
-    for audience, country, campaign in [*wanted, *planned]:
-        try:
-            toolkit = assemble(audience, "en", country=country, campaign=campaign, checked=checked)
-        except KeyError:  # an audience or country the library no longer has: nothing printed
+    for country, campaign in dict.fromkeys([*wanted, *planned]):
+        if country not in library.countries:  # a country the library no longer has: nothing printed
             continue
-        for listed in toolkit.helplines:
+        for listed in listed_helplines(library, country, campaign, checked, today):
             if listed.verify:
                 found.setdefault((listed.helpline.country, listed.helpline.id, listed.helpline.number), listed)
     return list(found.values())

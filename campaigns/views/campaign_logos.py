@@ -13,45 +13,16 @@ from typing import Any, Final
 from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from content.logos import MAX_BYTES, LogoError, check_logo, size_text
+from content.logos import MAX_BYTES, MESSAGES, LogoError, check_logo, size_text
 
 from ..extensions import db
-from ..models import Campaign, CampaignLogo
+from ..models import Campaign
 from ..plain_text import strip_controls
 from ..queries import org_owned
 from ..services import logos as service
 from .campaigns_ import _edit_page, bp
 
-# content.logos.MESSAGES in the reader's language: the same codes and parameters.
-LOGO_TEXTS: Final = {
-    "empty": _l("%(file)s is empty. Upload the logo as a PNG or SVG file."),
-    "too_big": _l("%(file)s is %(size)s; a logo may be at most %(limit)s. Save it smaller (a PNG of at most "
-                  "2000 pixels a side, or an SVG) and upload it again."),
-    "other_kind": _l("%(file)s is a %(kind)s file. Upload the logo as a PNG or SVG file."),
-    "not_image": _l("%(file)s is neither a PNG nor an SVG image. Upload the logo as a PNG or SVG file."),
-    "extension": _l("%(file)s is named %(suffix)s but holds a %(kind)s image. Check it is the logo you meant; if "
-                    "it is, rename it to end in %(right)s and upload it again."),
-    "png_unreadable": _l("%(file)s is not a readable PNG image (it may be damaged). Upload a PNG or SVG file."),
-    "png_animated": _l("%(file)s is an animated PNG. Upload a still PNG or an SVG."),
-    "png_too_large": _l("%(file)s is %(width)s × %(height)s pixels; a logo may be at most %(limit)s × %(limit)s. "
-                        "Save it smaller and upload it again."),
-    "png_too_small": _l("%(file)s is %(width)s × %(height)s pixels; a logo needs at least %(limit)s pixels on its "
-                        "short side to print sharply. Upload a larger PNG, or an SVG."),
-    "svg_doctype": _l("%(file)s has a DOCTYPE or <!ENTITY> declaration, which a logo may not carry. Export the SVG "
-                      "again without it (most editors have a plain SVG option)."),
-    "svg_stylesheet": _l("%(file)s loads a stylesheet from outside the file. Export the SVG with its styles inside "
-                         "it."),
-    "svg_malformed": _l("%(file)s is not a well-formed SVG file. Export it again from your editor."),
-    "svg_root": _l("%(file)s does not start with an <svg> element in the SVG namespace. Export it again as an SVG."),
-    "svg_element": _l("%(file)s contains a <%(element)s> element. A logo must be a plain drawing: export it again "
-                      "without scripts or embedded HTML."),
-    "svg_event": _l("%(file)s has an event handler (%(attribute)s on <%(element)s>). A logo must be a plain "
-                    "drawing: export it again without scripts."),
-    "svg_reference": _l("%(file)s refers to something outside the file (%(target)s in <%(element)s>). Embed the "
-                        "images in the SVG, or export it as a PNG."),
-}
 REFUSALS: Final = {
     "name_missing": _l("Give the partner's name: it is printed for people who cannot see the logo."),
     "name_too_long": _l("Use at most %(limit)s characters for the partner's name."),
@@ -66,8 +37,8 @@ IMAGE_POLICY: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 
 
 def logo_text(exc: LogoError) -> str:
-    text = LOGO_TEXTS.get(exc.code)
-    return str(text) % exc.params if text is not None else str(exc)
+    """The refusal in the reader's language: the library's English text is a catalog message."""
+    return str(gettext(MESSAGES[exc.code], **exc.params))
 
 
 def refusal_text(exc: service.LogoRefused) -> str:
@@ -142,10 +113,7 @@ def remove_logo(campaign_id: int, logo_id: int) -> Any:
 @bp.route("/<int:campaign_id>/logos/<int:logo_id>")
 def logo_image(campaign_id: int, logo_id: int) -> Any:
     """The logo itself, for the thumbnails on the campaign's pages."""
-    campaign = org_owned(Campaign, campaign_id)
-    row = db.session.scalar(
-        select(CampaignLogo).where(CampaignLogo.id == logo_id, CampaignLogo.campaign_id == campaign.id)
-    )
+    row = service.logo_of(org_owned(Campaign, campaign_id), logo_id)
     if row is None:
         abort(404)
     response = Response(row.data, mimetype=row.media_type)

@@ -68,9 +68,7 @@ def context(campaign: Campaign) -> dict[str, Any]:
     country = published[0].country if published else default_country(locales[0])
     # The helplines its toolkits print: the published ones as published, else the toolkit the
     # form below would publish first (the campaign's helpline and the default country's lines).
-    planned = [] if published else [(audiences[0]["id"], country, content.Campaign(
-        name=campaign.name, helpline_name=campaign.helpline_name, helpline_number=campaign.helpline_number,
-        helpline_verified=campaign.helpline_verified))]  # fmt: skip
+    planned = [] if published else [(country, content_campaign(campaign))]
     return {
         "to_verify": toolkit_service.helplines_to_verify(campaign.organisation_id, published, planned),
         "campaign_logos": logo_service.logos_of(campaign.id),
